@@ -1,0 +1,1 @@
+"""The ASGI application, settings, authentication and the command line."""

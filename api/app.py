@@ -1,0 +1,206 @@
+"""The ASGI application: GraphQL (and GraphiQL), health and readiness."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import orjson
+from starlette.applications import Starlette
+from starlette.authentication import (
+    AuthCredentials,
+    AuthenticationBackend,
+    AuthenticationError,
+    BaseUser,
+)
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from api.auth import InvalidToken, PublicKeys, TokenVerifier, ensure_dev_keys
+from api.graphiql import default_query
+from api.settings import Settings
+from resolvers.access import Viewer
+from resolvers.db import create_pool, migrate
+from schema.build import build_schema
+from schema.context import Context, Limits, build_context
+from schema.errors import UNAUTHENTICATED
+
+logger = logging.getLogger("vastfolket.api")
+
+
+class RequestId:
+    """Tag each request with an id (the caller's ``X-Request-ID`` or a new one)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if re.fullmatch(r"[\w.-]{1,64}", given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class ViewerUser(BaseUser):
+    def __init__(self, viewer: Viewer) -> None:
+        self.viewer = viewer
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return self.viewer.subject
+
+
+class BearerTokens(AuthenticationBackend):
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self.verifier = verifier
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        header = conn.headers.get("authorization")
+        if header is None:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
+        try:
+            viewer = self.verifier.verify(token.strip())
+        except InvalidToken as error:
+            raise AuthenticationError(str(error)) from None
+        return AuthCredentials(["authenticated"]), ViewerUser(viewer)
+
+
+def unauthenticated(message: str) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": UNAUTHENTICATED}}]}
+    return Response(
+        orjson.dumps(body),
+        status_code=401,
+        media_type="application/json",
+        headers={"WWW-Authenticate": 'Bearer realm="vastfolket"'},
+    )
+
+
+def _auth_error(conn: HTTPConnection, error: AuthenticationError) -> Response:
+    return unauthenticated(f"Not authenticated: {error}.")
+
+
+class GraphQLView(GraphQL):
+    """Strawberry's ASGI view with our context, auth gate, JSON encoder and GraphiQL."""
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(build_schema(), **kwargs)
+        self.limits = Limits(settings.max_page_size, settings.search_max_matches)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _is_ide_page(scope):
+            user = scope.get("user")
+            if user is None or not user.is_authenticated:
+                message = "Not authenticated: send 'Authorization: Bearer <token>'."
+                await unauthenticated(message)(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return build_context(
+            request.app.state.pool,
+            request.user.viewer,
+            request_id=request.scope["state"]["request_id"],
+            limits=self.limits,
+        )
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        query = await default_query(request.app.state.pool)
+        return HTMLResponse(_with_default_query(self.graphql_ide_html, query))
+
+
+def _is_ide_page(scope: Scope) -> bool:
+    return scope["method"] == "GET" and b"query=" not in scope.get("query_string", b"")
+
+
+def _with_default_query(html: str, query: str) -> str:
+    literal = query.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
+    return re.sub(
+        r"const EXAMPLE_QUERY = `.*?`;",
+        lambda _: f"const EXAMPLE_QUERY = `{literal}`;",
+        html,
+        count=1,
+        flags=re.S,
+    )
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        await request.app.state.pool.fetchval("SELECT 1", timeout=2)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ready", "database": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None) -> Starlette:
+    """Build the app. Without ``pool`` it connects to ``settings.database_url`` at start-up."""
+    settings = settings or Settings()
+    if settings.jwt_public_keys is None:
+        ensure_dev_keys(settings)
+        logger.warning("verifying tokens with the development key in %s", settings.data_dir)
+    verifier = TokenVerifier(settings, PublicKeys.load(settings.public_keys_path))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if pool is not None:
+            yield
+            return
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set")
+        owned = await create_pool(
+            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+        )
+        async with owned.acquire() as connection:
+            await migrate(connection)
+        app.state.pool = owned
+        try:
+            yield
+        finally:
+            await owned.close()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", GraphQLView(settings), methods=["GET", "POST"]),
+        ],
+        middleware=[
+            Middleware(RequestId),
+            Middleware(AuthenticationMiddleware, backend=BearerTokens(verifier), on_error=_auth_error),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.pool = pool
+    return app

@@ -1,0 +1,159 @@
+"""JWT bearer tokens: verification for every request, and development tokens.
+
+Tokens carry ``sub`` (user id), ``tier`` (BASIC, EXTENDED or RELATIONS), ``roles``
+(list), ``org`` (organisation) and optionally ``client_id`` (the client system). They
+must be signed by one of the configured public keys with an allow-listed asymmetric
+algorithm, and carry the configured ``iss`` and ``aud``, ``exp`` and ``sub``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from api.settings import Settings
+from resolvers.access import Tier, Viewer
+
+DEV_KEY_ID = "vastfolket-dev"
+
+
+class InvalidToken(Exception):
+    """The token was refused; the message says why, without revealing keys."""
+
+
+@dataclass(frozen=True)
+class PublicKeys:
+    """Verification keys by key id; ``None`` is the id of a key read from a PEM file."""
+
+    by_kid: dict[str | None, Any]
+
+    @classmethod
+    def load(cls, path: Path) -> PublicKeys:
+        data = path.read_bytes()
+        if data.lstrip().startswith(b"{"):
+            keys = jwt.PyJWKSet.from_json(data.decode("utf-8")).keys
+            return cls({key.key_id: key.key for key in keys})
+        return cls({None: serialization.load_pem_public_key(data)})
+
+    def for_kid(self, kid: str | None) -> Any:
+        if None in self.by_kid and len(self.by_kid) == 1:
+            return self.by_kid[None]
+        if kid is None and len(self.by_kid) == 1:
+            return next(iter(self.by_kid.values()))
+        if kid not in self.by_kid:
+            raise InvalidToken("the token is signed with an unknown key")
+        return self.by_kid[kid]
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings, keys: PublicKeys) -> None:
+        self.keys = keys
+        self.algorithms = list(settings.jwt_algorithms)
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self.leeway = settings.jwt_leeway_seconds
+
+    def verify(self, token: str) -> Viewer:
+        try:
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") not in self.algorithms:
+                raise InvalidToken("the token's algorithm is not allowed")
+            claims = jwt.decode(
+                token,
+                self.keys.for_kid(header.get("kid")),
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("the token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise InvalidToken("the token is not yet valid") from None
+        except jwt.InvalidTokenError as error:
+            raise InvalidToken(f"the token is invalid: {error}") from None
+        return _viewer(claims)
+
+
+def _viewer(claims: dict[str, Any]) -> Viewer:
+    tier = claims.get("tier")
+    if not isinstance(tier, str) or tier not in Tier.__members__:
+        raise InvalidToken("the token carries no known tier (BASIC, EXTENDED or RELATIONS)")
+    roles = claims.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise InvalidToken("the token's roles must be a list of strings")
+    return Viewer(
+        subject=str(claims["sub"]),
+        tier=Tier[tier],
+        organisation=_optional_str(claims.get("org")),
+        client=_optional_str(claims.get("client_id")),
+        roles=frozenset(roles),
+    )
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def ensure_dev_keys(settings: Settings) -> None:
+    """Create the development key pair in the data directory on first use."""
+    private_path = settings.dev_private_key_path
+    if private_path.exists() and settings.dev_public_keys_path.exists():
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    public_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    public_jwk.update({"kid": DEV_KEY_ID, "alg": "ES256", "use": "sig"})
+    settings.dev_public_keys_path.write_text(json.dumps({"keys": [public_jwk]}, indent=2))
+
+
+def mint_dev_token(
+    settings: Settings,
+    *,
+    subject: str,
+    tier: Tier,
+    organisation: str | None = None,
+    roles: list[str] | None = None,
+    client: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+) -> str:
+    """A token signed with the development key, accepted by a server using it."""
+    ensure_dev_keys(settings)
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": subject,
+        "tier": tier.name,
+        "roles": roles or [],
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    if organisation is not None:
+        claims["org"] = organisation
+    if client is not None:
+        claims["client_id"] = client
+    private_key = serialization.load_pem_private_key(
+        settings.dev_private_key_path.read_bytes(), password=None
+    )
+    return jwt.encode(claims, private_key, algorithm="ES256", headers={"kid": DEV_KEY_ID})  # type: ignore[arg-type]

@@ -1,0 +1,166 @@
+"""The ``vastfolket`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+from urllib.parse import quote
+
+import asyncpg
+import typer
+import uvicorn
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.auth import mint_dev_token
+from api.runtime import database_url, prepare
+from api.settings import Settings
+from resolvers import demo_data as demo
+from resolvers.access import Tier
+from resolvers.db import migrate as apply_migrations
+from schema.build import SDL_PATH, sdl
+
+app = typer.Typer(help="Västfolket API — the population register's GraphQL API.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    columns = (TextColumn("Demo register"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("persons", total=total)
+        yield lambda done: progress.update(task, completed=done)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Run the API. Without DATABASE_URL: embedded PostgreSQL with a demo register."""
+    settings = Settings()
+    url = database_url(settings)
+    with _progress(settings.demo_persons) as progress:
+        loaded = asyncio.run(prepare(url, demo_persons=settings.demo_persons, progress=progress))
+    if loaded:
+        console.print(f"Loaded a demo register of {loaded} persons.")
+    os.environ["DATABASE_URL"] = url
+    _announce(settings, host, port)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+def _announce(settings: Settings, host: str, port: int) -> None:
+    address = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/graphql"
+    if settings.jwt_public_keys is not None:
+        console.print(Panel(f"GraphiQL: {address}", title="Västfolket API"))
+        return
+    token = mint_dev_token(settings, subject="developer", tier=Tier.RELATIONS, organisation="1480")
+    headers = json.dumps({"Authorization": f"Bearer {token}"})
+    console.print(
+        Panel(
+            f"GraphiQL:  {address}?headers={quote(headers)}\n\n"
+            f"Development token (tier RELATIONS, 8 h):\n{token}\n\n"
+            "More tokens: vastfolket token --tier BASIC --sub your.name --org 1480",
+            title="Västfolket API",
+        )
+    )
+
+
+@app.command("demo-data")
+def demo_data(
+    persons: Annotated[int, typer.Option(help="How many persons to generate.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same register.")] = 1,
+    replace: Annotated[bool, typer.Option(help="Replace a register that already has data.")] = False,
+    examples: Annotated[
+        bool, typer.Option("--examples", help="Print example numbers per kind as JSON.")
+    ] = False,
+) -> None:
+    """Write a deterministic demo register, or print example numbers from it."""
+    settings = Settings()
+    url = database_url(settings)
+    if examples:
+        typer.echo(json.dumps(asyncio.run(_examples(url)), indent=2))
+        return
+    register = demo.generate(persons, seed, dt.date.today())
+    with _progress(persons) as progress:
+        try:
+            written = asyncio.run(_load(url, register, replace, progress))
+        except demo.RegisterNotEmptyError as error:
+            console.print(f"[red]{error}[/red] Use --replace to overwrite it.")
+            raise typer.Exit(1) from None
+    console.print(f"Wrote {written} persons.")
+
+
+async def _examples(url: str) -> dict[str, list[str]]:
+    await prepare(url)
+    connection = await asyncpg.connect(url)
+    try:
+        return await demo.examples(connection)
+    finally:
+        await connection.close()
+
+
+async def _load(
+    url: str, register: demo.DemoRegister, replace: bool, progress: Callable[[int], None]
+) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        await apply_migrations(connection)
+        return await demo.load(connection, register, replace=replace, progress=progress)
+    finally:
+        await connection.close()
+
+
+@app.command()
+def token(
+    tier: Annotated[str, typer.Option(help="Authority tier: BASIC, EXTENDED or RELATIONS.")],
+    sub: Annotated[str, typer.Option(help="The user id the token is for.")],
+    org: Annotated[str | None, typer.Option(help="Organisation, e.g. municipality 1480.")] = None,
+    role: Annotated[list[str] | None, typer.Option(help="A role; repeat for more.")] = None,
+    client: Annotated[str | None, typer.Option(help="Client system the caller uses.")] = None,
+    hours: Annotated[float, typer.Option(help="Validity in hours.")] = 8.0,
+) -> None:
+    """Print a development token the local server accepts."""
+    if tier.upper() not in Tier.__members__:
+        raise typer.BadParameter("choose BASIC, EXTENDED or RELATIONS", param_hint="--tier")
+    settings = Settings()
+    typer.echo(
+        mint_dev_token(
+            settings,
+            subject=sub,
+            tier=Tier[tier.upper()],
+            organisation=org,
+            roles=role or [],
+            client=client,
+            ttl_seconds=int(hours * 3600),
+        )
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (the server also does this at start-up)."""
+    asyncio.run(prepare(database_url(Settings())))
+    console.print("The database schema is current.")
+
+
+@app.command("export-schema")
+def export_schema() -> None:
+    """Write the published SDL to schema/schema.graphql."""
+    SDL_PATH.write_text(sdl(), encoding="utf-8")
+    console.print(f"Wrote {SDL_PATH}")

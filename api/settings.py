@@ -1,0 +1,65 @@
+"""All settings, read from the environment (prefix ``VASTFOLKET_``, plus ``DATABASE_URL``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Only asymmetric algorithms: a shared secret would let every verifier mint tokens.
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VASTFOLKET_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "VASTFOLKET_DATABASE_URL"),
+        description="PostgreSQL 14+ to use; without it an embedded server is started.",
+    )
+    data_dir: Path = Field(
+        default=Path(".vastfolket"),
+        description="Embedded PostgreSQL data and the development signing key.",
+    )
+    database_name: str = Field(default="vastfolket", description="Database on the embedded server.")
+    demo_persons: int = Field(default=10_000, ge=0, description="Demo register size on first run.")
+    pool_min_size: int = Field(default=2, ge=1)
+    pool_max_size: int = Field(default=20, ge=1)
+
+    jwt_public_keys: Path | None = Field(
+        default=None,
+        description="PEM public key or JWKS file that signs tokens; default: the development key.",
+    )
+    jwt_issuer: str = "vastfolket-dev"
+    jwt_audience: str = "vastfolket-api"
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["ES256", "RS256", "EdDSA"])
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    max_page_size: int = Field(default=500, ge=1)
+    search_max_matches: int = Field(
+        default=200, ge=1, description="A name search matching more persons is refused."
+    )
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _only_asymmetric(cls, value: list[str]) -> list[str]:
+        bad = sorted(set(value) - ASYMMETRIC_ALGORITHMS)
+        if bad:
+            raise ValueError(f"only asymmetric JWT algorithms are allowed, not {bad}")
+        return value
+
+    @property
+    def dev_private_key_path(self) -> Path:
+        return self.data_dir / "dev-signing-key.pem"
+
+    @property
+    def dev_public_keys_path(self) -> Path:
+        return self.data_dir / "dev-public-keys.jwks.json"
+
+    @property
+    def public_keys_path(self) -> Path:
+        return self.jwt_public_keys or self.dev_public_keys_path

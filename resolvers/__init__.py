@@ -1,0 +1,1 @@
+"""Database access: SQL, row types, DataLoaders and query functions. Knows no GraphQL."""

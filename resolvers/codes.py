@@ -1,0 +1,54 @@
+"""Register codes and their meanings, as Skatteverket's distribution service delivers them."""
+
+from __future__ import annotations
+
+import re
+
+CIVIL_STATUS = {
+    "OG": ("UNMARRIED", "ogift"),
+    "G": ("MARRIED", "gift"),
+    "Ä": ("WIDOWED", "änka/änkling"),
+    "S": ("DIVORCED", "skild"),
+    "RP": ("REGISTERED_PARTNER", "registrerad partner"),
+    "SP": ("DIVORCED_PARTNER", "skild partner"),
+    "EP": ("SURVIVING_PARTNER", "efterlevande partner"),
+}
+
+DEREGISTRATION = {
+    "AV": "avliden",
+    "UV": "utvandrad",
+    "GN": "gammalt nummer",
+    "GS": "gammalt samordningsnummer",
+    "AS": "annullerat samordningsnummer",
+    "OB": "obehörigt (saknas)",
+    "TA": "tekniskt avregistrerad",
+    "FI": "falsk identitet",
+}
+
+RELATION_KIND = {
+    "B": "CHILD",
+    "MO": "MOTHER",
+    "FA": "FATHER",
+    "F": "PARENT",
+    "V": "GUARDIAN",
+    "VF": "WARD",
+    "M": "SPOUSE",
+    "P": "REGISTERED_PARTNER",
+}
+
+_NAME_PARTS = re.compile(r"[^\s-]+")
+
+
+def given_name(first_names: str, code: str | None) -> str | None:
+    """The tilltalsnamn marked by a two-digit position code.
+
+    ``20`` is the second first name; ``12`` the first and second together (a
+    hyphenated name counts as two). No code, or one pointing past the names: None.
+    """
+    if not code or len(code) != 2 or not code.isdigit() or code[0] == "0":
+        return None
+    parts = list(_NAME_PARTS.finditer(first_names))
+    start, end = int(code[0]), int(code[1]) or int(code[0])
+    if end < start or end > len(parts):
+        return None
+    return first_names[parts[start - 1].start() : parts[end - 1].end()]

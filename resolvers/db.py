@@ -1,0 +1,87 @@
+"""Connection pool and the migration runner."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib import resources
+
+import asyncpg
+
+MIGRATIONS_PACKAGE = "resolvers.migrations"
+
+# Serialises migration runs of several workers starting at once.
+_MIGRATION_LOCK_KEY = 0x56617374  # "Vast"
+
+CREATE_MIGRATION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migration (
+    version text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+APPLIED_MIGRATIONS = """
+SELECT version
+FROM schema_migration
+"""
+
+RECORD_MIGRATION = """
+INSERT INTO schema_migration (version)
+VALUES ($1)
+"""
+
+
+def migration_files() -> list[tuple[str, str]]:
+    """The migrations shipped with the package as ``(version, sql)``, in order."""
+    folder = resources.files(MIGRATIONS_PACKAGE)
+    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files]
+
+
+async def migrate(connection: asyncpg.Connection) -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction.
+
+    Returns:
+        The versions applied by this call (empty when the schema is current).
+    """
+    applied_now: list[str] = []
+    await connection.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK_KEY)
+    try:
+        await connection.execute(CREATE_MIGRATION_TABLE)
+        done = {row["version"] for row in await connection.fetch(APPLIED_MIGRATIONS)}
+        for version, sql in migration_files():
+            if version in done:
+                continue
+            async with connection.transaction():
+                await connection.execute(sql)
+                await connection.execute(RECORD_MIGRATION, version)
+            applied_now.append(version)
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK_KEY)
+    return applied_now
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset round trip on release.
+
+    The API never changes session state (no SET, LISTEN, temp tables or open
+    transactions outside ``async with``), so there is nothing to reset.
+    """
+
+
+async def create_pool(
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=init,
+        reset=_keep_session,
+        server_settings={"application_name": "vastfolket-api", "jit": "off"},
+    )
+    assert pool is not None
+    return pool

@@ -1,0 +1,64 @@
+"""Relay-style connections of persons, with opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import strawberry
+
+from resolvers.rows import Page
+from schema.errors import BadUserInput
+from schema.person import Person
+
+
+@strawberry.type(description="Sidinformation — where this page lies in the whole result.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="True if more results follow.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last edge; pass it as `after` to get the next page."
+    )
+
+
+@strawberry.type(description="One person in a result list, with its cursor.")
+class PersonEdge:
+    cursor: str = strawberry.field(description="Opaque position of this edge.")
+    node: Person = strawberry.field(description="The person.")
+
+
+@strawberry.type(description="En sida personer — one page of persons.")
+class PersonConnection:
+    edges: list[PersonEdge] = strawberry.field(description="The persons on this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+
+    @classmethod
+    def from_page(cls, page: Page, kind: str) -> PersonConnection:
+        edges = [
+            PersonEdge(cursor=encode_cursor(kind, position), node=Person.from_row(row))
+            for row, position in zip(page.rows, page.cursors, strict=True)
+        ]
+        end = edges[-1].cursor if edges else None
+        return cls(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end))
+
+
+def encode_cursor(kind: str, position: str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None, kind: str) -> str | None:
+    """The position inside a cursor made for this kind of list, or None for no cursor."""
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        text = ""
+    prefix, _, position = text.partition(":")
+    if prefix != kind or not position:
+        raise BadUserInput("`after` is not a cursor from this list", argument="after")
+    return position
+
+
+def check_page_size(first: int, maximum: int) -> None:
+    if not 1 <= first <= maximum:
+        raise BadUserInput(f"`first` must be between 1 and {maximum}", argument="first")

@@ -1,0 +1,46 @@
+"""Per-request state, built in one place for the HTTP view and the tests alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from resolvers.access import Viewer
+from resolvers.addresses import AddressesByPersonIdLoader
+from resolvers.persons import PersonByPersonnummerLoader
+from resolvers.relations import RelationsByPersonIdLoader
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_page_size: int = 500
+    search_max_matches: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Loaders:
+    person_by_personnummer: PersonByPersonnummerLoader
+    addresses_by_person_id: AddressesByPersonIdLoader
+    relations_by_person_id: RelationsByPersonIdLoader
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    viewer: Viewer
+    pool: asyncpg.Pool
+    loaders: Loaders
+    limits: Limits
+    request_id: str
+
+
+def build_context(
+    pool: asyncpg.Pool, viewer: Viewer, *, request_id: str = "-", limits: Limits | None = None
+) -> Context:
+    """Fresh loaders for one request (they cache, and bind the running event loop)."""
+    loaders = Loaders(
+        person_by_personnummer=PersonByPersonnummerLoader(pool, viewer.tier),
+        addresses_by_person_id=AddressesByPersonIdLoader(pool),
+        relations_by_person_id=RelationsByPersonIdLoader(pool),
+    )
+    return Context(viewer, pool, loaders, limits or Limits(), request_id)

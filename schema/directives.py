@@ -1,0 +1,56 @@
+"""The ``@requiresTier`` directive: declared per field, enforced by one permission class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema_directive import Location
+from strawberry.types import Info
+
+from resolvers.access import Tier as AccessTier
+from schema.errors import FORBIDDEN
+
+Tier = strawberry.enum(
+    AccessTier,
+    name="Tier",
+    description=(
+        "Behörighetsnivå — authority tier. BASIC: identity, names, status and addresses; "
+        "EXTENDED: also flyttdatum, nyckelkod, civilstånd and deregistration details; "
+        "RELATIONS: also spouse, partner, children, guardians and wards."
+    ),
+)
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="requiresTier",
+    description="Only callers of this tier or higher may read the field; others get "
+    "null and a FORBIDDEN error at its path.",
+)
+class RequiresTier:
+    tier: Tier  # type: ignore[valid-type]
+
+
+class TierPermission(BasePermission):
+    """The one place where a caller's tier is compared with a field's."""
+
+    error_extensions = {"code": FORBIDDEN}
+
+    def __init__(self, tier: AccessTier) -> None:
+        self.tier = tier
+        self.message = f"This field requires tier {tier.name} or higher."
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return bool(info.context.viewer.tier >= self.tier)
+
+    @property
+    def schema_directive(self) -> object:
+        return RequiresTier(tier=self.tier)
+
+
+def requires_tier(tier: AccessTier) -> list[FieldExtension]:
+    """Field extensions that gate a field by tier and print the directive in the SDL."""
+    return [PermissionExtension([TierPermission(tier)])]

@@ -1,0 +1,24 @@
+"""GraphQL errors with stable ``extensions.code`` values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+BAD_USER_INPUT = "BAD_USER_INPUT"
+FORBIDDEN = "FORBIDDEN"
+UNAUTHENTICATED = "UNAUTHENTICATED"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+
+class BadUserInput(GraphQLError):
+    """Input the caller can correct; the message says what is wrong."""
+
+    def __init__(self, message: str, *, argument: str | None = None, **extra: Any) -> None:
+        extensions: dict[str, Any] = {"code": BAD_USER_INPUT, **extra}
+        if argument is not None:
+            extensions["argument"] = argument
+        super().__init__(message, extensions=extensions)

@@ -1,0 +1,271 @@
+"""The person record and the three answers a lookup by number can give."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import codes
+from resolvers.access import Tier
+from resolvers.personnummer import Personnummer
+from resolvers.rows import PersonAddresses, PersonRow, RelationRow
+from schema.address import Address
+from schema.directives import requires_tier
+
+if TYPE_CHECKING:
+    from schema.relation import Relation
+
+RelationType = Annotated["Relation", strawberry.lazy("schema.relation")]
+
+
+@strawberry.enum(description="Kön — gender, from the second-last digit of the number.")
+class Gender(Enum):
+    FEMALE = strawberry.enum_value("F", description="Kvinna (even digit).")
+    MALE = strawberry.enum_value("M", description="Man (odd digit).")
+
+
+@strawberry.enum(description="Status — whether the person is registered (folkbokförd).")
+class Status(Enum):
+    REGISTERED = strawberry.enum_value("REGISTERED", description="Folkbokförd — registered.")
+    DECEASED = strawberry.enum_value("DECEASED", description="Avliden — deceased.")
+    EMIGRATED = strawberry.enum_value("EMIGRATED", description="Utvandrad — emigrated.")
+    DEREGISTERED = strawberry.enum_value(
+        "DEREGISTERED", description="Avregistrerad av annan orsak — deregistered otherwise."
+    )
+
+
+@strawberry.enum(description="Källa — where the record was read.")
+class Source(Enum):
+    LOCAL = strawberry.enum_value("LOCAL", description="Västfolket's own register.")
+    SKATTEVERKET = strawberry.enum_value(
+        "SKATTEVERKET", description="Looked up at Skatteverket (not in the local register)."
+    )
+
+
+@strawberry.enum(description="Civilstånd — civil status.")
+class CivilStatusKind(Enum):
+    UNMARRIED = strawberry.enum_value("UNMARRIED", description="OG: ogift — unmarried.")
+    MARRIED = strawberry.enum_value("MARRIED", description="G: gift — married.")
+    WIDOWED = strawberry.enum_value("WIDOWED", description="Ä: änka/änkling — widowed.")
+    DIVORCED = strawberry.enum_value("DIVORCED", description="S: skild — divorced.")
+    REGISTERED_PARTNER = strawberry.enum_value(
+        "REGISTERED_PARTNER", description="RP: registrerad partner — registered partner."
+    )
+    DIVORCED_PARTNER = strawberry.enum_value(
+        "DIVORCED_PARTNER", description="SP: skild partner — divorced partner."
+    )
+    SURVIVING_PARTNER = strawberry.enum_value(
+        "SURVIVING_PARTNER", description="EP: efterlevande partner — surviving partner."
+    )
+
+
+@strawberry.type(description="Civilstånd — civil status with the date it last changed.")
+class CivilStatus:
+    code: str = strawberry.field(description="Skatteverket's code: OG, G, Ä, S, RP, SP or EP.")
+    kind: CivilStatusKind = strawberry.field(description="The code as an enum value.")
+    meaning: str = strawberry.field(description="Betydelse — the code in words (Swedish).")
+    since: dt.date | None = strawberry.field(description="Civilståndsdatum — date of change.")
+
+
+@strawberry.type(description="Avregistrering — why and when a person left the register.")
+class Deregistration:
+    code: str = strawberry.field(
+        description="Avregistreringsorsak: AV deceased, UV emigrated, GN old personnummer, "
+        "GS old samordningsnummer, AS annulled samordningsnummer, OB missing, TA technical, "
+        "FI false identity."
+    )
+    meaning: str = strawberry.field(description="Betydelse — the code in words (Swedish).")
+    date: dt.date | None = strawberry.field(description="Avregistreringsdatum — the date.")
+
+
+@strawberry.type(description="Person — a person in the population register (folkbokföringen).")
+class Person:
+    id: strawberry.Private[int]
+    row: strawberry.Private[PersonRow]
+    personnummer: str = strawberry.field(
+        description="Personnummer — canonical 12 digits, YYYYMMDDNNNC."
+    )
+    is_coordination_number: bool = strawberry.field(
+        description="Samordningsnummer — true if the number is a coordination number "
+        "(day of month + 60)."
+    )
+    gender: Gender = strawberry.field(description="Kön — gender, from the number.")
+    birth_date: dt.date = strawberry.field(description="Födelsedatum — birth date, from the number.")
+    first_names: str = strawberry.field(description="Förnamn — all first names.")
+    given_name: str | None = strawberry.field(
+        description="Tilltalsnamn — the first name(s) the person goes by, if registered."
+    )
+    given_name_code: str | None = strawberry.field(
+        description="Tilltalsnamnsmarkering — two-digit position code of the tilltalsnamn "
+        "('20' = second first name, '12' = first and second)."
+    )
+    middle_name: str | None = strawberry.field(description="Mellannamn — middle name.")
+    last_name: str = strawberry.field(description="Efternamn — last name.")
+    status: Status = strawberry.field(description="Status — registered, deceased, emigrated…")
+    source: Source = strawberry.field(description="Källa — where this record was read.")
+
+    @strawberry.field(description="Personnummer as ten digits: YYMMDDNNNC.")
+    def personnummer10(self) -> str:
+        return self.personnummer[2:]
+
+    @strawberry.field(description="Personnummer as written: YYMMDD-NNNC ('+' from age 100).")
+    def personnummer11(self) -> str:
+        return Personnummer(self.personnummer).short()
+
+    @strawberry.field(description="Personnummer with century and hyphen: YYYYMMDD-NNNC.")
+    def personnummer13(self) -> str:
+        return Personnummer(self.personnummer).long
+
+    @strawberry.field(description="Folkbokföringsadress — the registered address.")
+    async def registered_address(self, info: Info) -> Address | None:
+        return Address.from_row((await _addresses(self, info)).registered)
+
+    @strawberry.field(description="Särskild postadress — the special postal address.")
+    async def special_postal_address(self, info: Info) -> Address | None:
+        return Address.from_row((await _addresses(self, info)).special)
+
+    @strawberry.field(description="Utlandsadress — the foreign address.")
+    async def foreign_address(self, info: Info) -> Address | None:
+        return Address.from_row((await _addresses(self, info)).foreign)
+
+    @strawberry.field(
+        description="Utskriftsadress — where to send letters: the särskild postadress if "
+        "there is one, else the folkbokföringsadress, else the utlandsadress."
+    )
+    async def mailing_address(self, info: Info) -> Address | None:
+        return Address.from_row((await _addresses(self, info)).mailing)
+
+    @strawberry.field(
+        description="Flyttdatum — date registered at the current address.",
+        extensions=requires_tier(Tier.EXTENDED),
+    )
+    def moved_in_date(self) -> dt.date | None:
+        return self.row.moved_in_date
+
+    @strawberry.field(
+        description="Nyckelkod — the municipality's key code for the registered address.",
+        extensions=requires_tier(Tier.EXTENDED),
+    )
+    def key_code(self) -> str | None:
+        return self.row.key_code
+
+    @strawberry.field(
+        description="Civilstånd — civil status and the date it last changed.",
+        extensions=requires_tier(Tier.EXTENDED),
+    )
+    def civil_status(self) -> CivilStatus | None:
+        code = self.row.civil_status
+        if code is None:
+            return None
+        kind, meaning = codes.CIVIL_STATUS[code]
+        return CivilStatus(
+            code=code, kind=CivilStatusKind(kind), meaning=meaning, since=self.row.civil_status_date
+        )
+
+    @strawberry.field(
+        description="Avregistrering — deregistration cause and date; null while registered.",
+        extensions=requires_tier(Tier.EXTENDED),
+    )
+    def deregistration(self) -> Deregistration | None:
+        code = self.row.deregistration_code
+        if code is None:
+            return None
+        return Deregistration(
+            code=code, meaning=codes.DEREGISTRATION[code], date=self.row.deregistration_date
+        )
+
+    @strawberry.field(
+        description="Relationer — all current relations: spouse, partner, children, "
+        "parents, guardians and wards.",
+        extensions=requires_tier(Tier.RELATIONS),
+    )
+    async def relations(self, info: Info) -> list[RelationType] | None:
+        return await _relations(self, info, None)
+
+    @strawberry.field(
+        description="Make/maka eller registrerad partner — current spouse or partner.",
+        extensions=requires_tier(Tier.RELATIONS),
+    )
+    async def spouse(self, info: Info) -> RelationType | None:
+        found = await _relations(self, info, ("M", "P"))
+        return found[0] if found else None
+
+    @strawberry.field(description="Barn — children.", extensions=requires_tier(Tier.RELATIONS))
+    async def children(self, info: Info) -> list[RelationType] | None:
+        return await _relations(self, info, ("B",))
+
+    @strawberry.field(
+        description="Vårdnadshavare — the person's guardians (custody holders).",
+        extensions=requires_tier(Tier.RELATIONS),
+    )
+    async def guardians(self, info: Info) -> list[RelationType] | None:
+        return await _relations(self, info, ("V",))
+
+    @strawberry.field(
+        description="Vårdnadshavare för — the persons this person is guardian of.",
+        extensions=requires_tier(Tier.RELATIONS),
+    )
+    async def wards(self, info: Info) -> list[RelationType] | None:
+        return await _relations(self, info, ("VF",))
+
+    @classmethod
+    def from_row(cls, row: PersonRow, source: Source = Source.LOCAL) -> Person:
+        number = row.personnummer
+        return cls(
+            id=row.id,
+            row=row,
+            personnummer=number,
+            is_coordination_number=int(number[6:8]) > 60,
+            gender=Gender.MALE if int(number[10]) % 2 else Gender.FEMALE,
+            birth_date=row.birth_date,
+            first_names=row.first_names,
+            given_name=codes.given_name(row.first_names, row.given_name_code),
+            given_name_code=row.given_name_code,
+            middle_name=row.middle_name,
+            last_name=row.last_name,
+            status=Status(row.status),
+            source=source,
+        )
+
+
+async def _addresses(person: Person, info: Info) -> PersonAddresses:
+    loaded: PersonAddresses = await info.context.loaders.addresses_by_person_id.load(person.id)
+    return loaded
+
+
+async def _relations(
+    person: Person, info: Info, kinds: tuple[str, ...] | None
+) -> list[Relation]:
+    from schema.relation import Relation
+
+    rows: list[RelationRow] = await info.context.loaders.relations_by_person_id.load(person.id)
+    return [Relation.from_row(row) for row in rows if kinds is None or row.kind in kinds]
+
+
+@strawberry.type(
+    description="Skyddad person — the person is protected by Skatteverket "
+    "(sekretessmarkering or skyddad folkbokföring); no data about them is released."
+)
+class ProtectedPerson:
+    personnummer: str = strawberry.field(description="The number that was looked up.")
+    notice: str = strawberry.field(description="What the official should know.")
+
+
+@strawberry.type(description="Ingen träff — no person with this number was found.")
+class PersonNotFound:
+    personnummer: str = strawberry.field(description="The number that was looked up.")
+    message: str = strawberry.field(description="Why nothing was found.")
+
+
+PersonResult = Annotated[
+    Person | ProtectedPerson | PersonNotFound,
+    strawberry.union(
+        "PersonResult",
+        description="The answer to a lookup by number: the person, a notice that the "
+        "person is protected, or that no such person was found.",
+    ),
+]

@@ -1,0 +1,198 @@
+"""The root Query: lookups by number, interval and name, and who the caller is."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import persons
+from resolvers.personnummer import Personnummer, PersonnummerError, parse
+from schema.connection import PersonConnection, check_page_size, decode_cursor
+from schema.directives import Tier
+from schema.errors import BadUserInput
+from schema.person import Person, PersonNotFound, PersonResult, ProtectedPerson
+
+PROTECTED_NOTICE = (
+    "Personen har skyddade personuppgifter (sekretessmarkering eller skyddad folkbokföring). "
+    "Inga uppgifter lämnas ut. — The person is protected; no data is released."
+)
+NOT_FOUND_MESSAGE = "Ingen person med detta nummer finns i registret. — Not in the register."
+COORDINATION_MESSAGE = (
+    "Samordningsnummer slås bara upp hos Skatteverket, som inte är anslutet här. — "
+    "Coordination numbers are looked up at Skatteverket only, not connected here."
+)
+WILDCARDS = frozenset("*%_?")
+
+
+@strawberry.type(description="Inloggad användare — the caller, as their token describes them.")
+class Viewer:
+    subject: str = strawberry.field(description="The caller's user id (token subject).")
+    tier: Tier = strawberry.field(description="Behörighet — the caller's authority tier.")  # type: ignore[valid-type]
+    roles: list[str] = strawberry.field(description="Roles beyond lookups (e.g. selections).")
+    organisation: str | None = strawberry.field(description="The caller's organisation.")
+
+
+def _number(text: str, argument: str, *, check_digit: bool = True) -> Personnummer:
+    try:
+        return parse(text, check_digit=check_digit)
+    except PersonnummerError as error:
+        raise BadUserInput(f"`{argument}` is not a valid personnummer: {error}", argument=argument)
+
+
+def _letters(text: str) -> int:
+    return sum(char.isalpha() for char in text)
+
+
+def _check_text(value: str | None, argument: str, min_letters: int, max_length: int) -> None:
+    if value is None:
+        return
+    if WILDCARDS & set(value):
+        raise BadUserInput(
+            f"`{argument}` may not contain wildcards; the search already tolerates "
+            "misspellings and missing diacritics",
+            argument=argument,
+        )
+    if _letters(value) < min_letters or len(value) > max_length:
+        raise BadUserInput(
+            f"`{argument}` needs at least {min_letters} letters and at most {max_length} "
+            "characters",
+            argument=argument,
+        )
+
+
+def _check_years(year_from: int | None, year_to: int | None) -> None:
+    this_year = dt.date.today().year
+    for argument, year in (("birthYearFrom", year_from), ("birthYearTo", year_to)):
+        if year is not None and not 1850 <= year <= this_year:
+            raise BadUserInput(
+                f"`{argument}` must lie between 1850 and {this_year}", argument=argument
+            )
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise BadUserInput("`birthYearFrom` is after `birthYearTo`", argument="birthYearFrom")
+
+
+@strawberry.type(description="Sökningar i Västfolket — lookups in the population register.")
+class Query:
+    @strawberry.field(
+        description="Sök på personnummer — look up one person by personnummer (10 or 12 "
+        "digits, with or without '-', '+' or a space; '+' means 100 years or older)."
+    )
+    async def person(
+        self,
+        info: Info,
+        personnummer: Annotated[
+            str, strawberry.argument(description="The number in any usual form.")
+        ],
+    ) -> PersonResult:
+        number = _number(personnummer, "personnummer")
+        if number.is_coordination_number:
+            return PersonNotFound(personnummer=number.digits, message=COORDINATION_MESSAGE)
+        row = await info.context.loaders.person_by_personnummer.load(number.digits)
+        if row is not None:
+            return Person.from_row(row)
+        if await persons.is_protected(info.context.pool, number.digits):
+            return ProtectedPerson(personnummer=number.digits, notice=PROTECTED_NOTICE)
+        return PersonNotFound(personnummer=number.digits, message=NOT_FOUND_MESSAGE)
+
+    @strawberry.field(
+        description="Sök på intervall — every person whose personnummer lies in "
+        "[from, to], in number order. Bounds take any accepted form; their check digit "
+        "is not required. Samordningsnummer are never listed."
+    )
+    async def persons_in_range(
+        self,
+        info: Info,
+        from_: Annotated[
+            str, strawberry.argument(name="from", description="Lowest number, inclusive.")
+        ],
+        to: Annotated[str, strawberry.argument(description="Highest number, inclusive.")],
+        first: Annotated[int, strawberry.argument(description="Page size, at most 500.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+    ) -> PersonConnection:
+        context = info.context
+        check_page_size(first, context.limits.max_page_size)
+        low = _number(from_, "from", check_digit=False)
+        high = _number(to, "to", check_digit=False)
+        for argument, bound in (("from", low), ("to", high)):
+            if bound.is_coordination_number:
+                raise BadUserInput(
+                    f"`{argument}` may not be a samordningsnummer", argument=argument
+                )
+        if low.digits > high.digits:
+            raise BadUserInput("`from` is after `to`", argument="from")
+        position = decode_cursor(after, "r") or ""
+        if position and not (position.isdigit() and len(position) == 12):
+            raise BadUserInput("`after` is not a cursor from this list", argument="after")
+        page = await persons.persons_in_range(
+            context.pool, context.viewer.tier, low.digits, high.digits, first, position
+        )
+        return PersonConnection.from_page(page, "r")
+
+    @strawberry.field(
+        description="Sök på namn — persons ranked by how well their name matches; "
+        "case-insensitive, tolerant of missing diacritics (Asa finds Åsa) and small "
+        "misspellings. A search matching too many persons is refused: narrow it."
+    )
+    async def search_persons(
+        self,
+        info: Info,
+        last_name: Annotated[
+            str, strawberry.argument(description="Efternamn, at least 2 letters.")
+        ],
+        first_name: Annotated[
+            str | None,
+            strawberry.argument(description="Förnamn — matches any of the person's first names."),
+        ] = None,
+        birth_year_from: Annotated[
+            int | None, strawberry.argument(description="Born this year or later.")
+        ] = None,
+        birth_year_to: Annotated[
+            int | None, strawberry.argument(description="Born this year or earlier.")
+        ] = None,
+        postal_town: Annotated[
+            str | None, strawberry.argument(description="Postort of the registered address.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="Page size, at most 500.")] = 25,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+    ) -> PersonConnection:
+        context = info.context
+        check_page_size(first, context.limits.max_page_size)
+        _check_text(last_name, "lastName", 2, 60)
+        _check_text(first_name, "firstName", 1, 80)
+        _check_text(postal_town, "postalTown", 2, 27)
+        _check_years(birth_year_from, birth_year_to)
+        position = decode_cursor(after, "s") or "0"
+        if not position.isdigit():
+            raise BadUserInput("`after` is not a cursor from this list", argument="after")
+        criteria = persons.NameSearch(
+            last_name.strip(), first_name, birth_year_from, birth_year_to, postal_town
+        )
+        limit = context.limits.search_max_matches
+        result = await persons.search_by_name(
+            context.pool, context.viewer.tier, criteria, limit, int(position), first
+        )
+        if result.matches > limit:
+            raise BadUserInput(
+                f"Fler än {limit} personer matchar — more than {limit} persons match; narrow "
+                "the search with first name, birth years or postal town",
+                reason="TOO_MANY_MATCHES",
+                limit=limit,
+            )
+        return PersonConnection.from_page(result.page, "s")
+
+    @strawberry.field(description="Den inloggade användaren — who the caller is.")
+    def viewer(self, info: Info) -> Viewer:
+        viewer = info.context.viewer
+        return Viewer(
+            subject=viewer.subject,
+            tier=viewer.tier,
+            roles=sorted(viewer.roles),
+            organisation=viewer.organisation,
+        )

@@ -1,0 +1,69 @@
+"""Relations between persons, as Skatteverket records them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import codes
+from resolvers.rows import RelationRow
+
+if TYPE_CHECKING:
+    from schema.person import Person
+
+PersonType = Annotated["Person", strawberry.lazy("schema.person")]
+
+
+@strawberry.enum(description="Relationstyp — what the related person is to this person.")
+class RelationKind(Enum):
+    CHILD = strawberry.enum_value("CHILD", description="B: barn — child.")
+    MOTHER = strawberry.enum_value("MOTHER", description="MO: mor — mother.")
+    FATHER = strawberry.enum_value("FATHER", description="FA: far — father.")
+    PARENT = strawberry.enum_value("PARENT", description="F: förälder — parent.")
+    GUARDIAN = strawberry.enum_value(
+        "GUARDIAN", description="V: vårdnadshavare — has this person as guardian."
+    )
+    WARD = strawberry.enum_value(
+        "WARD", description="VF: vårdnadshavare för — is guardian of this person."
+    )
+    SPOUSE = strawberry.enum_value("SPOUSE", description="M: make/maka — spouse.")
+    REGISTERED_PARTNER = strawberry.enum_value(
+        "REGISTERED_PARTNER", description="P: registrerad partner — registered partner."
+    )
+
+
+@strawberry.type(description="Relation — a current relation to another person.")
+class Relation:
+    kind: RelationKind = strawberry.field(description="What the related person is.")
+    code: str = strawberry.field(
+        description="Relationstyp as Skatteverket codes it: B, MO, FA, F, V, VF, M or P."
+    )
+    personnummer: str = strawberry.field(
+        description="The related person's personnummer (12 digits); a person who never had "
+        "one is written as the birth date followed by zeros."
+    )
+    since: dt.date | None = strawberry.field(description="From-date of the relation.")
+    until: dt.date | None = strawberry.field(description="To-date, if the relation has ended.")
+
+    @strawberry.field(
+        description="The related person, if they are in the register and may be shown."
+    )
+    async def person(self, info: Info) -> PersonType | None:
+        from schema.person import Person
+
+        row = await info.context.loaders.person_by_personnummer.load(self.personnummer)
+        return Person.from_row(row) if row is not None else None
+
+    @classmethod
+    def from_row(cls, row: RelationRow) -> Relation:
+        return cls(
+            kind=RelationKind(codes.RELATION_KIND[row.kind]),
+            code=row.kind,
+            personnummer=row.related_personnummer,
+            since=row.valid_from,
+            until=row.valid_to,
+        )

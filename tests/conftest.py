@@ -1,0 +1,141 @@
+"""Fixtures: a real PostgreSQL (embedded, or ``DATABASE_URL``), migrated once per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from api.app import create_app
+from api.auth import mint_dev_token
+from api.database import ensure_database, start_embedded, with_database
+from api.settings import Settings
+from resolvers.access import Tier
+from resolvers.db import create_pool, migrate
+
+TEST_DATABASE = "vastfolket_test"
+
+
+class StatementLog:
+    """Every SQL statement the pool's connections send, for query-count budgets."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, record: asyncpg.connection.LoggedQuery) -> None:
+        self.statements.append(record.query)
+
+    def clear(self) -> None:
+        self.statements.clear()
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture(scope="session")
+def server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external
+        return
+    yield start_embedded(Path(tmp_path_factory.mktemp("embedded-postgres")))
+
+
+async def _fresh_database(server_uri: str, name: str) -> str:
+    admin = await asyncpg.connect(server_uri)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+    url = await ensure_database(server_uri, name)
+    connection = await asyncpg.connect(url)
+    try:
+        await migrate(connection)
+    finally:
+        await connection.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_uri: str) -> str:
+    return await _fresh_database(server_uri, TEST_DATABASE)
+
+
+@pytest.fixture(scope="session")
+def statement_log() -> StatementLog:
+    return StatementLog()
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str, statement_log: StatementLog) -> AsyncIterator[asyncpg.Pool]:
+    async def log_statements(connection: asyncpg.Connection) -> None:
+        connection.add_query_logger(statement_log)
+
+    pool = await create_pool(database_url, min_size=1, max_size=5, init=log_statements)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def clean_db(pool: asyncpg.Pool, statement_log: StatementLog) -> asyncpg.Pool:
+    """An empty register; each test then writes the few persons it needs."""
+    await pool.execute("TRUNCATE person, address, relation RESTART IDENTITY CASCADE")
+    statement_log.clear()
+    return pool
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings as a fresh install has them, with the development key in a temp dir."""
+    return Settings(data_dir=tmp_path_factory.mktemp("data"), search_max_matches=20)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, pool: asyncpg.Pool) -> Starlette:
+    return create_app(settings, pool=pool)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+class Api:
+    """Posts GraphQL to the real ASGI app as a caller of a given tier."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+
+    def token(self, tier: Tier = Tier.RELATIONS, **claims: object) -> str:
+        return mint_dev_token(self.settings, subject="tester", tier=tier, **claims)  # type: ignore[arg-type]
+
+    async def post(
+        self, query: str, variables: dict | None = None, *, tier: Tier | None = Tier.RELATIONS
+    ) -> httpx.Response:
+        headers = {} if tier is None else {"Authorization": f"Bearer {self.token(tier)}"}
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def query(
+        self, query: str, variables: dict | None = None, *, tier: Tier = Tier.RELATIONS
+    ) -> dict:
+        response = await self.post(query, variables, tier=tier)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, settings: Settings) -> Api:
+    return Api(client, settings)
+
+
+__all__ = ["Api", "StatementLog", "with_database"]
