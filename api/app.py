@@ -25,13 +25,15 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from api.auth import InvalidToken, PublicKeys, TokenVerifier, ensure_dev_keys
 from api.graphiql import default_query
 from api.settings import Settings
 from resolvers.access import Viewer
 from resolvers.db import create_pool, migrate
-from schema.build import build_schema
+from schema.build import build_schema, coded_errors
 from schema.context import Context, Limits, build_context
 from schema.errors import UNAUTHENTICATED
 
@@ -121,13 +123,21 @@ class GraphQLView(GraphQL):
                 return
         await super().__call__(scope, receive, send)
 
-    async def get_context(self, request: Any, response: Any) -> Context:
+    async def get_context(self, request: Any, response: Any) -> Context | None:
+        viewer = getattr(request.user, "viewer", None)
+        if viewer is None:  # only the GraphiQL page gets past the gate without a token
+            return None
         return build_context(
             request.app.state.pool,
-            request.user.viewer,
+            viewer,
             request_id=request.scope["state"]["request_id"],
             limits=self.limits,
         )
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = coded_errors(result.errors, request.scope["state"]["request_id"])
+        return await super().process_result(request, result)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -159,7 +169,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     try:
         await request.app.state.pool.fetchval("SELECT 1", timeout=2)
-    except (OSError, asyncpg.PostgresError, TimeoutError):
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ready", "database": "ok"})
 
@@ -198,7 +208,9 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         ],
         middleware=[
             Middleware(RequestId),
-            Middleware(AuthenticationMiddleware, backend=BearerTokens(verifier), on_error=_auth_error),
+            Middleware(
+                AuthenticationMiddleware, backend=BearerTokens(verifier), on_error=_auth_error
+            ),
         ],
         lifespan=lifespan,
     )

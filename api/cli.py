@@ -26,7 +26,9 @@ from resolvers.access import Tier
 from resolvers.db import migrate as apply_migrations
 from schema.build import SDL_PATH, sdl
 
-app = typer.Typer(help="Västfolket API — the population register's GraphQL API.", no_args_is_help=True)
+app = typer.Typer(
+    help="Västfolket API — the population register's GraphQL API.", no_args_is_help=True
+)
 console = Console(stderr=True)
 
 
@@ -84,8 +86,12 @@ def _announce(settings: Settings, host: str, port: int) -> None:
 @app.command("demo-data")
 def demo_data(
     persons: Annotated[int, typer.Option(help="How many persons to generate.")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same register.")] = 1,
-    replace: Annotated[bool, typer.Option(help="Replace a register that already has data.")] = False,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same register.")
+    ] = 1,
+    replace: Annotated[
+        bool, typer.Option(help="Replace a register that already has data.")
+    ] = False,
     examples: Annotated[
         bool, typer.Option("--examples", help="Print example numbers per kind as JSON.")
     ] = False,

@@ -80,8 +80,11 @@ class Personnummer:
         return self.digits
 
 
-def parse(text: str, *, today: dt.date | None = None, check_digit: bool = True) -> Personnummer:
+def parse(text: str, *, today: dt.date | None = None, strict: bool = True) -> Personnummer:
     """Parse a personnummer or samordningsnummer in any accepted form.
+
+    With ``strict=False`` (bounds of an interval) the check digit is not checked and
+    the date may lie in the future; the date itself must still exist.
 
     Raises:
         PersonnummerError: naming what is wrong (form, date, check digit).
@@ -101,8 +104,8 @@ def parse(text: str, *, today: dt.date | None = None, check_digit: bool = True) 
         if sep == "+" and today.year - year < 100:
             raise PersonnummerError("'+' is only used for persons who are 100 years or older")
     digits = f"{year:04d}{yymmdd[2:]}{tail}"
-    _check_date(digits, today)
-    if check_digit and luhn_check_digit(digits[2:11]) != int(digits[11]):
+    _check_date(digits, today if strict else None)
+    if strict and luhn_check_digit(digits[2:11]) != int(digits[11]):
         expected = luhn_check_digit(digits[2:11])
         raise PersonnummerError(f"the check digit is wrong (expected {expected} for these digits)")
     return Personnummer(digits)
@@ -123,7 +126,7 @@ def _month_day(mmdd: str) -> tuple[int, int]:
     return int(mmdd[:2]), day
 
 
-def _check_date(digits: str, today: dt.date) -> None:
+def _check_date(digits: str, today: dt.date | None) -> None:
     month, day = _month_day(digits[4:8])
     try:
         born = dt.date(int(digits[:4]), month, day)
@@ -132,7 +135,7 @@ def _check_date(digits: str, today: dt.date) -> None:
             f"'{digits[:8]}' is not a valid birth date"
             + (" (samordningsnummer: day + 60)" if int(digits[6:8]) > 31 else "")
         ) from None
-    if born > today:
+    if today is not None and born > today:
         raise PersonnummerError(f"the birth date {born.isoformat()} lies in the future")
 
 

@@ -162,4 +162,3 @@ async def search_by_name(
     rows = [PersonRow(*values) for values in found[:first]]
     cursors = [str(offset + index + 1) for index in range(len(rows))]
     return NameSearchResult(records[0]["total"], Page(rows, cursors, len(found) > first))
-

@@ -26,7 +26,6 @@ class PersonRow:
     deregistration_date: dt.date | None = None
 
 
-
 # Column lists per tier, in field order, so a row is built positionally: PersonRow(*record).
 # A caller's query selects only the columns of their tier: data above it is never read.
 PERSON_COLUMNS = tuple(PersonRow.__dataclass_fields__)

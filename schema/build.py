@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 
 from schema import errors
 from schema.query import Query
@@ -28,46 +27,40 @@ def _code_for(error: GraphQLError) -> str | None:
     return errors.GRAPHQL_VALIDATION_FAILED
 
 
-class ErrorCodes(SchemaExtension):
+def coded_errors(found: list[GraphQLError], request_id: str) -> list[GraphQLError]:
     """Give every error a stable ``extensions.code``; mask the unexpected ones.
 
     An unexpected exception reaches the caller only as ``INTERNAL_SERVER_ERROR`` with
     the request id; the detail goes to the log under the same id.
     """
+    return [_coded(error, request_id) for error in found]
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is None or not result.errors:
-            return
-        result.errors = [self._coded(error) for error in result.errors]
 
-    def _coded(self, error: GraphQLError) -> GraphQLError:
-        if error.extensions and "code" in error.extensions:
-            return error
-        original = error.original_error
-        if original is None or isinstance(original, GraphQLError):
-            error.extensions = {**(error.extensions or {}), "code": _code_for(error)}
-            return error
-        request_id = getattr(self.execution_context.context, "request_id", "-")
-        logger.error(
-            "unexpected error at %s (request %s)",
-            error.path,
-            request_id,
-            exc_info=original,
-            extra={"request_id": request_id},
-        )
-        return GraphQLError(
-            f"Internal server error (request id {request_id}).",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": errors.INTERNAL_SERVER_ERROR, "requestId": request_id},
-        )
+def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
+    if error.extensions and "code" in error.extensions:
+        return error
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        error.extensions = {**(error.extensions or {}), "code": _code_for(error)}
+        return error
+    logger.error(
+        "unexpected error at %s (request %s)",
+        error.path,
+        request_id,
+        exc_info=original,
+        extra={"request_id": request_id},
+    )
+    return GraphQLError(
+        f"Internal server error (request id {request_id}).",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": errors.INTERNAL_SERVER_ERROR, "requestId": request_id},
+    )
 
 
 class VastfolketSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Errors are coded and the unexpected ones logged by ``ErrorCodes``."""
+        """Errors are coded, and the unexpected ones logged, by ``coded_errors``."""
 
 
 def build_schema() -> strawberry.Schema:
@@ -76,7 +69,6 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            ErrorCodes,
         ],
     )
 

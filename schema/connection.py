@@ -38,7 +38,9 @@ class PersonConnection:
             for row, position in zip(page.rows, page.cursors, strict=True)
         ]
         end = edges[-1].cursor if edges else None
-        return cls(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end))
+        return cls(
+            edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end)
+        )
 
 
 def encode_cursor(kind: str, position: str) -> str:

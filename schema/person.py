@@ -94,7 +94,9 @@ class Person:
         "(day of month + 60)."
     )
     gender: Gender = strawberry.field(description="Kön — gender, from the number.")
-    birth_date: dt.date = strawberry.field(description="Födelsedatum — birth date, from the number.")
+    birth_date: dt.date = strawberry.field(
+        description="Födelsedatum — birth date, from the number."
+    )
     first_names: str = strawberry.field(description="Förnamn — all first names.")
     given_name: str | None = strawberry.field(
         description="Tilltalsnamn — the first name(s) the person goes by, if registered."
@@ -237,9 +239,7 @@ async def _addresses(person: Person, info: Info) -> PersonAddresses:
     return loaded
 
 
-async def _relations(
-    person: Person, info: Info, kinds: tuple[str, ...] | None
-) -> list[Relation]:
+async def _relations(person: Person, info: Info, kinds: tuple[str, ...] | None) -> list[Relation]:
     from schema.relation import Relation
 
     rows: list[RelationRow] = await info.context.loaders.relations_by_person_id.load(person.id)

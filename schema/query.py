@@ -35,9 +35,9 @@ class Viewer:
     organisation: str | None = strawberry.field(description="The caller's organisation.")
 
 
-def _number(text: str, argument: str, *, check_digit: bool = True) -> Personnummer:
+def _number(text: str, argument: str, *, strict: bool = True) -> Personnummer:
     try:
-        return parse(text, check_digit=check_digit)
+        return parse(text, strict=strict)
     except PersonnummerError as error:
         raise BadUserInput(f"`{argument}` is not a valid personnummer: {error}", argument=argument)
 
@@ -100,7 +100,7 @@ class Query:
     @strawberry.field(
         description="Sök på intervall — every person whose personnummer lies in "
         "[from, to], in number order. Bounds take any accepted form; their check digit "
-        "is not required. Samordningsnummer are never listed."
+        "is not required and they may lie in the future. Samordningsnummer are never listed."
     )
     async def persons_in_range(
         self,
@@ -116,8 +116,8 @@ class Query:
     ) -> PersonConnection:
         context = info.context
         check_page_size(first, context.limits.max_page_size)
-        low = _number(from_, "from", check_digit=False)
-        high = _number(to, "to", check_digit=False)
+        low = _number(from_, "from", strict=False)
+        high = _number(to, "to", strict=False)
         for argument, bound in (("from", low), ("to", high)):
             if bound.is_coordination_number:
                 raise BadUserInput(

@@ -93,9 +93,7 @@ async def test_mailing_address_prefers_special_postal_address(
 async def test_mailing_address_falls_back_to_foreign_address(
     api: Api, clean_db: asyncpg.Pool
 ) -> None:
-    pnr = await factories.person(
-        clean_db, address={}, deregistration=("UV", dt.date(2020, 1, 1))
-    )
+    pnr = await factories.person(clean_db, address={}, deregistration=("UV", dt.date(2020, 1, 1)))
     await factories.add_address(clean_db, pnr, "U", line1="Karl Johans gate 1", country="NORGE")
     found = await lookup(api, pnr)
     assert found["status"] == "EMIGRATED"
@@ -106,7 +104,11 @@ async def test_mailing_address_falls_back_to_foreign_address(
 async def test_unknown_number_is_not_found(api: Api, clean_db: asyncpg.Pool) -> None:
     pnr = factories.number()
     found = await lookup(api, pnr)
-    assert found == {"__typename": "PersonNotFound", "personnummer": pnr, "message": found["message"]}
+    assert found == {
+        "__typename": "PersonNotFound",
+        "personnummer": pnr,
+        "message": found["message"],
+    }
 
 
 async def test_coordination_number_is_never_answered_from_the_local_register(

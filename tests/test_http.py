@@ -1,0 +1,116 @@
+"""The HTTP surface: tokens, health, GraphiQL and errors that never leak internals."""
+
+from __future__ import annotations
+
+import time
+
+import asyncpg
+import httpx
+import jwt
+import pytest
+
+from api.app import create_app
+from api.settings import Settings
+from resolvers.access import Tier
+from resolvers.db import create_pool
+from tests import factories
+from tests.conftest import Api
+
+VIEWER = {"query": "{ viewer { subject } }"}
+
+
+def assert_unauthenticated(response: httpx.Response) -> None:
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "UNAUTHENTICATED"}
+
+
+async def test_missing_token_is_refused(client: httpx.AsyncClient) -> None:
+    assert_unauthenticated(await client.post("/graphql", json=VIEWER))
+    assert_unauthenticated(await client.get("/graphql", params=VIEWER))
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwdw==", "Bearer", "Bearer not.a.token", "x"])
+async def test_malformed_authorization_is_refused(client: httpx.AsyncClient, header: str) -> None:
+    response = await client.post("/graphql", json=VIEWER, headers={"Authorization": header})
+    assert_unauthenticated(response)
+
+
+async def test_expired_and_foreign_tokens_are_refused(api: Api) -> None:
+    expired = api.token(Tier.BASIC, ttl_seconds=-120)
+    stranger = jwt.encode(
+        {"sub": "x", "tier": "BASIC", "iss": "vastfolket-dev", "aud": "vastfolket-api",
+         "exp": int(time.time()) + 60},
+        "a shared secret that must never be accepted",
+        algorithm="HS256",
+    )  # fmt: skip
+    for token in (expired, stranger):
+        response = await api.client.post(
+            "/graphql", json=VIEWER, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert_unauthenticated(response)
+
+
+async def test_token_without_known_tier_is_refused(api: Api, settings: Settings) -> None:
+    from api.auth import mint_dev_token
+
+    token = mint_dev_token(settings, subject="x", tier=Tier.BASIC)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["tier"] == "BASIC"
+    tampered = token.split(".")
+    tampered[1] = jwt.utils.base64url_encode(
+        jwt.utils.force_bytes('{"sub":"x","tier":"GOD"}')
+    ).decode()
+    response = await api.client.post(
+        "/graphql", json=VIEWER, headers={"Authorization": f"Bearer {'.'.join(tampered)}"}
+    )
+    assert_unauthenticated(response)
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+
+
+async def test_graphiql_page_opens_without_token_and_explains_the_header(
+    client: httpx.AsyncClient, clean_db: asyncpg.Pool
+) -> None:
+    await factories.person(clean_db)
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+    assert '{"Authorization": "Bearer &lt;token&gt;"}' in response.text or (
+        '{"Authorization": "Bearer <token>"}' in response.text
+    )
+    assert "vastfolket token --tier RELATIONS" in response.text
+
+
+async def test_syntax_and_validation_errors_have_codes(api: Api) -> None:
+    broken = await api.query("{ person(personnummer: ")
+    assert broken["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    unknown = await api.query("{ nosuchfield }")
+    assert unknown["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    wrong_variable = await api.query(
+        "query ($p: String!) { person(personnummer: $p) { __typename } }", {"p": 42}
+    )
+    assert wrong_variable["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_database_failure_is_masked_with_a_request_id(
+    settings: Settings, database_url: str
+) -> None:
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    await pool.close()
+    app = create_app(settings, pool=pool)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        api = Api(client, settings)
+        response = await api.post('{ person(personnummer: "191212121212") { __typename } }')
+        assert response.status_code == 200
+        [error] = response.json()["errors"]
+        request_id = response.headers["x-request-id"]
+        assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+        assert "pool" not in error["message"].lower()
+        assert (await client.get("/readyz")).status_code == 503
