@@ -107,7 +107,7 @@ def _auth_error(conn: HTTPConnection, error: AuthenticationError) -> Response:
     return unauthenticated(f"Not authenticated: {error}.")
 
 
-class GraphQLView(GraphQL):
+class GraphQLView(GraphQL[Context | None, None]):
     """Strawberry's ASGI view with our context, auth gate, JSON encoder and GraphiQL."""
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:

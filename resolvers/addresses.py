@@ -27,7 +27,7 @@ WHERE person_id = ANY($1::bigint[])
 _SLOT = {"F": "registered", "S": "special", "U": "foreign"}
 
 
-class AddressesByPersonIdLoader(DataLoader):  # type: ignore[misc]
+class AddressesByPersonIdLoader(DataLoader):
     """The addresses of visible persons (ids come only from visible-person rows)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:

@@ -33,7 +33,7 @@ VALUES ($1)
 def migration_files() -> list[tuple[str, str]]:
     """The migrations shipped with the package as ``(version, sql)``, in order."""
     folder = resources.files(MIGRATIONS_PACKAGE)
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files]
 
 

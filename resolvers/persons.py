@@ -99,7 +99,7 @@ LEFT JOIN LATERAL (
 )
 
 
-class PersonByPersonnummerLoader(DataLoader):  # type: ignore[misc]
+class PersonByPersonnummerLoader(DataLoader):
     """Visible persons by canonical personnummer; None for unknown or protected."""
 
     def __init__(self, pool: asyncpg.Pool, tier: Tier) -> None:

@@ -22,7 +22,7 @@ ORDER BY person_id, kind, related_personnummer
 """
 
 
-class RelationsByPersonIdLoader(DataLoader):  # type: ignore[misc]
+class RelationsByPersonIdLoader(DataLoader):
     def __init__(self, pool: asyncpg.Pool) -> None:
         super().__init__()
         self.pool = pool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -13,15 +14,24 @@ from strawberry.types import Info
 from resolvers.access import Tier as AccessTier
 from schema.errors import FORBIDDEN
 
-Tier = strawberry.enum(
-    AccessTier,
-    name="Tier",
-    description=(
-        "Behörighetsnivå — authority tier. BASIC: identity, names, status and addresses; "
-        "EXTENDED: also flyttdatum, nyckelkod, civilstånd and deregistration details; "
-        "RELATIONS: also spouse, partner, children, guardians and wards."
-    ),
-)
+
+@strawberry.enum(description="Behörighetsnivå — authority tier; each sees all of the tier below.")
+class Tier(Enum):
+    BASIC = strawberry.enum_value(
+        "BASIC", description="Grundbehörighet: identity, names, status and addresses."
+    )
+    EXTENDED = strawberry.enum_value(
+        "EXTENDED",
+        description="Utökad: also flyttdatum, nyckelkod, civilstånd and deregistration details.",
+    )
+    RELATIONS = strawberry.enum_value(
+        "RELATIONS",
+        description="Relationer: also spouse, partner, children, guardians and wards.",
+    )
+
+    @classmethod
+    def of(cls, tier: AccessTier) -> Tier:
+        return cls[tier.name]
 
 
 @strawberry.schema_directive(
@@ -31,16 +41,15 @@ Tier = strawberry.enum(
     "null and a FORBIDDEN error at its path.",
 )
 class RequiresTier:
-    tier: Tier  # type: ignore[valid-type]
+    tier: Tier
 
 
 class TierPermission(BasePermission):
     """The one place where a caller's tier is compared with a field's."""
 
-    error_extensions = {"code": FORBIDDEN}
-
     def __init__(self, tier: AccessTier) -> None:
         self.tier = tier
+        self.error_extensions = {"code": FORBIDDEN}
         self.message = f"This field requires tier {tier.name} or higher."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -48,7 +57,7 @@ class TierPermission(BasePermission):
 
     @property
     def schema_directive(self) -> object:
-        return RequiresTier(tier=self.tier)
+        return RequiresTier(tier=Tier.of(self.tier))
 
 
 def requires_tier(tier: AccessTier) -> list[FieldExtension]:

@@ -30,7 +30,7 @@ WILDCARDS = frozenset("*%_?")
 @strawberry.type(description="Inloggad användare — the caller, as their token describes them.")
 class Viewer:
     subject: str = strawberry.field(description="The caller's user id (token subject).")
-    tier: Tier = strawberry.field(description="Behörighet — the caller's authority tier.")  # type: ignore[valid-type]
+    tier: Tier = strawberry.field(description="Behörighet — the caller's authority tier.")
     roles: list[str] = strawberry.field(description="Roles beyond lookups (e.g. selections).")
     organisation: str | None = strawberry.field(description="The caller's organisation.")
 
@@ -39,7 +39,8 @@ def _number(text: str, argument: str, *, strict: bool = True) -> Personnummer:
     try:
         return parse(text, strict=strict)
     except PersonnummerError as error:
-        raise BadUserInput(f"`{argument}` is not a valid personnummer: {error}", argument=argument)
+        message = f"`{argument}` is not a valid personnummer: {error}"
+        raise BadUserInput(message, argument=argument) from None
 
 
 def _letters(text: str) -> int:
@@ -192,7 +193,7 @@ class Query:
         viewer = info.context.viewer
         return Viewer(
             subject=viewer.subject,
-            tier=viewer.tier,
+            tier=Tier.of(viewer.tier),
             roles=sorted(viewer.roles),
             organisation=viewer.organisation,
         )

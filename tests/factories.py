@@ -19,7 +19,6 @@ INSERT INTO person (
     deregistration_code, deregistration_date, protection
 )
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-RETURNING id
 """
 
 INSERT_ADDRESS = """
@@ -71,7 +70,7 @@ async def person(
     """Insert a person with a registered address in Göteborg; return the number."""
     pnr = personnummer or number(born, male=male)
     code, date = deregistration or (None, None)
-    person_id = await pool.fetchval(
+    await pool.execute(
         INSERT_PERSON, pnr, born, first_names, given_name_code, middle_name, last_name,
         moved_in_date, key_code, civil_status, civil_status_date, code, date, protection,
     )  # fmt: skip

@@ -16,7 +16,10 @@ query ($first: Int!) {
       personnummer firstNames lastName
       registeredAddress { line2 postalTown }
       mailingAddress { lines }
-      relations { kind personnummer person { firstNames lastName registeredAddress { postalTown } } }
+      relations {
+        kind personnummer
+        person { firstNames lastName registeredAddress { postalTown } }
+      }
       spouse { person { lastName } }
     } }
   }

@@ -41,9 +41,12 @@ async def protected_family(pool: asyncpg.Pool, protection: str) -> dict[str, str
     )
     await factories.relate(pool, mother, "M", father, since=wed)
     child = await factories.person(
-        pool, born=dt.date(2016, 4, 2), first_names="Saga", last_name="Hemlig",
+        pool,
+        born=dt.date(2016, 4, 2),
+        first_names="Saga",
+        last_name="Hemlig",
         protection=protection,
-    )  # fmt: skip
+    )
     for parent in (mother, father):
         await factories.relate(pool, parent, "B", child)
         await factories.relate(pool, parent, "VF", child)
@@ -80,7 +83,9 @@ async def test_protected_child_is_absent_from_parents_relations(
 
 async def test_protected_spouse_and_guardian_are_absent(api: Api, clean_db: asyncpg.Pool) -> None:
     guardian = await factories.person(clean_db, last_name="Dold", protection="SEKRETESSMARKERING")
-    spouse = await factories.person(clean_db, male=True, last_name="Dold", protection="SEKRETESSMARKERING")  # fmt: skip
+    spouse = await factories.person(
+        clean_db, male=True, last_name="Dold", protection="SEKRETESSMARKERING"
+    )
     child = await factories.person(clean_db, born=dt.date(2015, 1, 1))
     await factories.relate(clean_db, child, "V", guardian)
     await factories.relate(clean_db, guardian, "M", spouse)
@@ -107,7 +112,9 @@ async def test_protected_persons_are_never_listed_by_interval(
 
 async def test_protected_persons_are_never_found_by_name(api: Api, clean_db: asyncpg.Pool) -> None:
     family = await protected_family(clean_db, "SEKRETESSMARKERING")
-    body = await api.query('{ searchPersons(lastName: "Hemlig") { edges { node { personnummer firstNames } } } }')  # fmt: skip
+    body = await api.query(
+        '{ searchPersons(lastName: "Hemlig") { edges { node { personnummer firstNames } } } }'
+    )
     found = {edge["node"]["firstNames"] for edge in body["data"]["searchPersons"]["edges"]}
     assert found == {"Lena", "Olof"}
     assert family["child"] not in json.dumps(body)

@@ -61,9 +61,12 @@ async def test_birth_years_and_postal_town_narrow_the_search(
     await factories.person(clean_db, first_names="Old", last_name="Ek", born=dt.date(1950, 1, 1))
     await factories.person(clean_db, first_names="Young", last_name="Ek", born=dt.date(2001, 1, 1))
     await factories.person(
-        clean_db, first_names="Moln", last_name="Ek", born=dt.date(2001, 6, 1),
+        clean_db,
+        first_names="Moln",
+        last_name="Ek",
+        born=dt.date(2001, 6, 1),
         address={"line2": "Kvarnbygatan 1", "postal_code": "43130", "postal_town": "MÖLNDAL"},
-    )  # fmt: skip
+    )
     assert {n for n, _ in await names(api, last="Ek", **{"from": 2000})} == {"Young", "Moln"}
     assert await names(api, last="Ek", to=1960) == [("Old", "Ek")]
     assert await names(api, last="Ek", town="molndal") == [("Moln", "Ek")]
@@ -89,7 +92,11 @@ async def test_too_many_matches_are_refused(api: Api, clean_db: asyncpg.Pool) ->
         await factories.person(clean_db, last_name="Johansson")
     body = await api.query(SEARCH, {"last": "Johansson"})
     [error] = body["errors"]
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "TOO_MANY_MATCHES", "limit": 20}  # fmt: skip
+    assert error["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "reason": "TOO_MANY_MATCHES",
+        "limit": 20,
+    }
     assert "narrow" in error["message"]
     assert body["data"] is None
 
