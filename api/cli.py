@@ -15,7 +15,6 @@ import asyncpg
 import typer
 import uvicorn
 from rich.console import Console
-from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.auth import mint_dev_token
@@ -67,20 +66,22 @@ def serve(
 
 
 def _announce(settings: Settings, host: str, port: int) -> None:
+    """Print where GraphiQL is and, on the development key, a token (never wrapped)."""
     address = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/graphql"
-    if settings.jwt_public_keys is not None:
-        console.print(Panel(f"GraphiQL: {address}", title="Västfolket API"))
-        return
-    token = mint_dev_token(settings, subject="developer", tier=Tier.RELATIONS, organisation="1480")
-    headers = json.dumps({"Authorization": f"Bearer {token}"})
-    console.print(
-        Panel(
-            f"GraphiQL:  {address}?headers={quote(headers)}\n\n"
-            f"Development token (tier RELATIONS, 8 h):\n{token}\n\n"
-            "More tokens: vastfolket token --tier BASIC --sub your.name --org 1480",
-            title="Västfolket API",
+    lines = ["", "Västfolket API"]
+    if settings.jwt_public_keys is None:
+        token = mint_dev_token(
+            settings, subject="developer", tier=Tier.RELATIONS, organisation="1480"
         )
-    )
+        headers = quote(json.dumps({"Authorization": f"Bearer {token}"}))
+        lines += [
+            f"  GraphiQL (token filled in): {address}?headers={headers}",
+            f"  Development token, tier RELATIONS, valid 8 h: {token}",
+            "  More tokens: vastfolket token --tier BASIC --sub your.name --org 1480",
+        ]
+    else:
+        lines.append(f"  GraphiQL: {address}")
+    print("\n".join([*lines, ""]), flush=True)
 
 
 @app.command("demo-data")

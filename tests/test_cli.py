@@ -1,0 +1,131 @@
+"""The command line, run as a user runs it: a real process, a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from resolvers.personnummer import parse
+
+
+def vastfolket(*args: str, env: dict[str, str], timeout: float = 120) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "api", *args],
+        env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def fresh_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The environment of a newcomer: no DATABASE_URL, a data directory of their own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "VASTFOLKET"))}
+    env["VASTFOLKET_DATA_DIR"] = str(tmp_path_factory.mktemp("install") / ".vastfolket")
+    env["VASTFOLKET_DEMO_PERSONS"] = "600"
+    yield env
+
+
+@pytest.fixture(scope="module")
+def served(fresh_install: dict[str, str]) -> Iterator[str]:
+    """`vastfolket serve` on the embedded default; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api", "serve", "--port", str(port)],
+        env=fresh_install, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    output = ""
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("the server did not become ready")
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, output
+    pgdata = Path(fresh_install["VASTFOLKET_DATA_DIR"]) / "pgdata"
+    assert not (pgdata / "postmaster.pid").exists(), "the embedded server was not stopped"
+
+
+def test_serve_prints_graphiql_url_and_a_token_that_works(
+    served: str, fresh_install: dict[str, str]
+) -> None:
+    base = served
+    # The token the user copies: minted by `vastfolket token`, signed by the same key.
+    token = vastfolket("token", "--tier", "RELATIONS", "--sub", "newcomer", env=fresh_install)
+    examples = json.loads(vastfolket("demo-data", "--examples", env=fresh_install))
+    child = examples["child_with_two_guardians"][0]
+    query = """query ($p: String!) { person(personnummer: $p) {
+        ... on Person { lastName guardians { person { lastName } } } } }"""
+    response = httpx.post(
+        f"{base}/graphql",
+        json={"query": query, "variables": {"p": parse(child).short()}},
+        headers={"Authorization": f"Bearer {token.strip()}"},
+    )
+    person = response.json()["data"]["person"]
+    assert person["lastName"] and len(person["guardians"]) == 2
+    page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"})
+    assert parse(child).short() in page.text  # the default query uses a real number
+
+
+def test_serve_output_names_graphiql_and_a_development_token(
+    fresh_install: dict[str, str], served: str
+) -> None:
+    """A second `serve` on the same data directory prints a token the first accepts."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api", "serve", "--port", str(port)],
+        env=fresh_install, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if "Development token" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+    text = "".join(lines)
+    assert re.search(rf"http://localhost:{port}/graphql\?headers=", text)
+    token = re.search(r"Development token, tier RELATIONS, valid 8 h: (\S+)", text)
+    assert token is not None
+    response = httpx.post(
+        f"{served}/graphql",
+        json={"query": "{ viewer { tier organisation } }"},
+        headers={"Authorization": f"Bearer {token.group(1)}"},
+    )
+    assert response.json()["data"]["viewer"] == {"tier": "RELATIONS", "organisation": "1480"}
+
+
+def test_token_command_refuses_unknown_tier(fresh_install: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "api", "token", "--tier", "ADMIN", "--sub", "x"],
+        env=fresh_install, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "BASIC, EXTENDED or RELATIONS" in result.stdout + result.stderr
