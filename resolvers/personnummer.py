@@ -2,9 +2,9 @@
 
 Accepted input: 10 digits (``YYMMDDNNNC``) or 12 digits (``YYYYMMDDNNNC``), optionally
 with ``-``, ``+`` or a space before the last four digits. With 10 digits the century is
-inferred: the latest century that does not put the birth date in the future, or 100
-years earlier when the separator is ``+`` (the person has turned 100 this calendar
-year or earlier). The check digit is the Luhn digit over ``YYMMDDNNN``.
+inferred: the latest century that does not put the birth date in the future; with
+``+``, the latest century in which the person turns 100 this calendar year or earlier.
+The check digit is the Luhn digit over ``YYMMDDNNN``.
 """
 
 from __future__ import annotations
@@ -112,11 +112,15 @@ def parse(text: str, *, today: dt.date | None = None, strict: bool = True) -> Pe
 
 
 def _infer_year(yy: int, mmdd: str, plus: bool, today: dt.date) -> int:
+    if plus:
+        # '+': the person turns 100 this calendar year or turned it earlier.
+        latest = today.year - 100
+        return latest - (latest - yy) % 100
     year = today.year - (today.year - yy) % 100
     # A birth later this year, after today, lies in the future: go back a century.
     if year == today.year and _month_day(mmdd) > (today.month, today.day):
         year -= 100
-    return year - 100 if plus else year
+    return year
 
 
 def _month_day(mmdd: str) -> tuple[int, int]:

@@ -77,6 +77,12 @@ def test_birth_later_this_year_belongs_to_the_previous_century() -> None:
     assert parse(earlier.ten, today=TODAY).digits == earlier.digits
 
 
+def test_plus_holds_from_the_calendar_year_the_person_turns_100() -> None:
+    turning_100 = make(dt.date(1926, 12, 1), 13)  # turns 100 next week, writes '+' already
+    assert turning_100.short(TODAY) == "261201+0138"
+    assert parse("261201+0138", today=TODAY) == turning_100
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
