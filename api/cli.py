@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.auth import mint_dev_token
 from api.runtime import database_url, prepare
 from api.settings import Settings
-from resolvers import demo_data as demo
+from resolvers import demo
 from resolvers.access import Tier
 from resolvers.db import migrate as apply_migrations
 from schema.build import SDL_PATH, sdl

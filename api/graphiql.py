@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from resolvers.demo_data import examples
+from resolvers.demo import examples
 from resolvers.personnummer import Personnummer
 
 # Skatteverket's well-known test number, used when the register has no example.

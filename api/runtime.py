@@ -9,7 +9,7 @@ import asyncpg
 
 from api.database import ensure_database, start_embedded
 from api.settings import Settings
-from resolvers import demo_data
+from resolvers import demo
 from resolvers.db import migrate
 
 
@@ -44,7 +44,7 @@ async def prepare(
         await migrate(connection)
         if demo_persons <= 0 or await register_size(connection) > 0:
             return 0
-        register = demo_data.generate(demo_persons, seed, dt.date.today())
-        return await demo_data.load(connection, register, progress=progress)
+        register = demo.generate(demo_persons, seed, dt.date.today())
+        return await demo.load(connection, register, progress=progress)
     finally:
         await connection.close()

@@ -10,8 +10,8 @@ import asyncpg
 import pytest
 from faker.providers.person.sv_SE import Provider as SwedishNames
 
-from resolvers import demo_data
-from resolvers.demo_data import DemoRegister, RegisterNotEmptyError, examples, generate, load
+from resolvers import demo
+from resolvers.demo import DemoRegister, RegisterNotEmptyError, examples, generate, load, loading
 from resolvers.personnummer import Gender, parse
 
 PERSONS = 2000
@@ -74,7 +74,7 @@ def rows_as_dicts(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> list
 
 
 def persons_by(register: DemoRegister, key: str) -> dict[Any, dict[str, Any]]:
-    return {p[key]: p for p in rows_as_dicts(register.persons, demo_data.PERSON_COLUMNS)}
+    return {p[key]: p for p in rows_as_dicts(register.persons, demo.PERSON_COLUMNS)}
 
 
 def test_same_seed_gives_the_same_register_and_another_seed_another(
@@ -94,7 +94,7 @@ def test_exactly_the_asked_number_of_persons(count: int) -> None:
 def test_every_personnummer_is_valid_unique_and_matches_the_birth_date(
     register: DemoRegister,
 ) -> None:
-    persons = rows_as_dicts(register.persons, demo_data.PERSON_COLUMNS)
+    persons = rows_as_dicts(register.persons, demo.PERSON_COLUMNS)
     numbers = [p["personnummer"] for p in persons]
     assert len(set(numbers)) == len(numbers)
     for person in persons:
@@ -109,7 +109,7 @@ def test_every_personnummer_is_valid_unique_and_matches_the_birth_date(
 def test_gender_digit_matches_the_first_names(register: DemoRegister) -> None:
     male, female = set(SwedishNames.first_names_male), set(SwedishNames.first_names_female)
     checked = 0
-    for person in rows_as_dicts(register.persons, demo_data.PERSON_COLUMNS):
+    for person in rows_as_dicts(register.persons, demo.PERSON_COLUMNS):
         first = person["first_names"].split()[0]
         if (first in male) == (first in female):  # both or neither: says nothing
             continue
@@ -120,12 +120,12 @@ def test_gender_digit_matches_the_first_names(register: DemoRegister) -> None:
 
 
 def test_names_and_addresses_respect_the_register_limits(register: DemoRegister) -> None:
-    persons = rows_as_dicts(register.persons, demo_data.PERSON_COLUMNS)
+    persons = rows_as_dicts(register.persons, demo.PERSON_COLUMNS)
     assert all(len(p["first_names"]) <= 80 and len(p["last_name"]) <= 60 for p in persons)
     assert all(len(p["middle_name"] or "") <= 40 for p in persons)
     codes = Counter(p["given_name_code"] for p in persons)
     assert codes["10"] > codes["20"] > 0 and codes["12"] > 0 and codes[None] > 0
-    for address in rows_as_dicts(register.addresses, demo_data.ADDRESS_COLUMNS):
+    for address in rows_as_dicts(register.addresses, demo.ADDRESS_COLUMNS):
         lines = [address[k] or "" for k in ("care_of", "line1", "line2", "line3")]
         assert max(map(len, lines)) <= 35 and len(address["postal_town"] or "") <= 27
         if address["kind"] == "F":
@@ -211,7 +211,7 @@ async def test_load_writes_everything_and_examples_are_of_their_kind(
     clean_db: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fresh = generate(PERSONS, 11, dt.date.today())
-    monkeypatch.setattr(demo_data, "CHUNK_SIZE", 700)
+    monkeypatch.setattr(loading, "CHUNK_SIZE", 700)
     seen: list[int] = []
     async with clean_db.acquire() as connection:
         assert await load(connection, fresh, progress=seen.append) == PERSONS
