@@ -81,7 +81,14 @@ async def create_pool(
         max_size=max_size,
         init=init,
         reset=_keep_session,
-        server_settings={"application_name": "vastfolket-api", "jit": "off"},
+        server_settings={
+            "application_name": "vastfolket-api",
+            "jit": "off",
+            # The API runs a few fixed statements whose best plan does not depend on the
+            # values; planning them anew each time (PostgreSQL's custom plans for
+            # `= ANY($1)`) cost more than executing them.
+            "plan_cache_mode": "force_generic_plan",
+        },
     )
     assert pool is not None
     return pool

@@ -13,22 +13,22 @@ import asyncpg
 from aiodataloader import DataLoader
 
 from resolvers.access import Tier
-from resolvers.rows import BASIC_PERSON_COLUMNS, PERSON_COLUMNS, Page, PersonRow
-
-
-def _columns(tier: Tier) -> str:
-    columns = BASIC_PERSON_COLUMNS if tier is Tier.BASIC else PERSON_COLUMNS
-    return ", ".join(f"p.{name}" for name in columns)
+from resolvers.records import ADDRESS_JOINS, person_columns, person_from_record
+from resolvers.rows import Page, PersonRow
 
 
 def _per_tier(template: str) -> dict[Tier, str]:
-    return {tier: template.format(columns=_columns(tier)) for tier in Tier}
+    return {
+        tier: template.format(columns=person_columns(tier), address_joins=ADDRESS_JOINS)
+        for tier in Tier
+    }
 
 
 PERSONS_BY_PERSONNUMMER = _per_tier(
     """
 SELECT {columns}
 FROM visible_person AS p
+{address_joins}
 WHERE p.personnummer = ANY($1::text[])
 """
 )
@@ -43,6 +43,7 @@ PERSONS_IN_RANGE = _per_tier(
     """
 SELECT {columns}
 FROM visible_person AS p
+{address_joins}
 WHERE p.personnummer BETWEEN $1 AND $2
   AND p.personnummer > $3
   AND NOT p.is_coordination_number
@@ -91,6 +92,7 @@ LEFT JOIN LATERAL (
     SELECT {columns}
     FROM matches AS m
     JOIN visible_person AS p ON p.id = m.id
+    {address_joins}
     ORDER BY m.score DESC, p.personnummer
     OFFSET $7
     LIMIT $8
@@ -105,11 +107,12 @@ class PersonByPersonnummerLoader(DataLoader):
     def __init__(self, pool: asyncpg.Pool, tier: Tier) -> None:
         super().__init__()
         self.pool = pool
-        self.sql = PERSONS_BY_PERSONNUMMER[tier]
+        self.tier = tier
 
     async def batch_load_fn(self, keys: list[str]) -> list[PersonRow | None]:
-        records = await self.pool.fetch(self.sql, keys)
-        by_number = {record["personnummer"]: PersonRow(*record) for record in records}
+        records = await self.pool.fetch(PERSONS_BY_PERSONNUMMER[self.tier], keys)
+        rows = [person_from_record(record, self.tier) for record in records]
+        by_number = {row.personnummer: row for row in rows if row is not None}
         return [by_number.get(key) for key in keys]
 
 
@@ -122,8 +125,14 @@ async def persons_in_range(
 ) -> Page:
     """Visible persons with ``low <= personnummer <= high`` after ``after``, in order."""
     records = await pool.fetch(PERSONS_IN_RANGE[tier], low, high, after, first + 1)
-    rows = [PersonRow(*record) for record in records[:first]]
+    rows = [_person(record, tier) for record in records[:first]]
     return Page(rows, [row.personnummer for row in rows], len(records) > first)
+
+
+def _person(record: asyncpg.Record, tier: Tier, start: int = 0) -> PersonRow:
+    row = person_from_record(record, tier, start)
+    assert row is not None
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +167,7 @@ async def search_by_name(
         offset,
         first + 1,
     )
-    found = [tuple(record)[1:] for record in records if record["id"] is not None]
-    rows = [PersonRow(*values) for values in found[:first]]
+    found = [_person(record, tier, 1) for record in records if record["id"] is not None]
+    rows = found[:first]
     cursors = [str(offset + index + 1) for index in range(len(rows))]
     return NameSearchResult(records[0]["total"], Page(rows, cursors, len(found) > first))

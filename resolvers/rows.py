@@ -7,32 +7,6 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
-class PersonRow:
-    """A visible person. Fields above the caller's tier are never selected and stay None."""
-
-    id: int
-    personnummer: str
-    birth_date: dt.date
-    first_names: str
-    given_name_code: str | None
-    middle_name: str | None
-    last_name: str
-    status: str
-    moved_in_date: dt.date | None = None
-    key_code: str | None = None
-    civil_status: str | None = None
-    civil_status_date: dt.date | None = None
-    deregistration_code: str | None = None
-    deregistration_date: dt.date | None = None
-
-
-# Column lists per tier, in field order, so a row is built positionally: PersonRow(*record).
-# A caller's query selects only the columns of their tier: data above it is never read.
-PERSON_COLUMNS = tuple(PersonRow.__dataclass_fields__)
-BASIC_PERSON_COLUMNS = PERSON_COLUMNS[: PERSON_COLUMNS.index("status") + 1]
-
-
-@dataclass(frozen=True, slots=True)
 class AddressRow:
     kind: str
     care_of: str | None
@@ -64,11 +38,41 @@ NO_ADDRESSES = PersonAddresses()
 
 
 @dataclass(frozen=True, slots=True)
+class PersonRow:
+    """A visible person. Fields above the caller's tier are never selected and stay None."""
+
+    id: int
+    personnummer: str
+    birth_date: dt.date
+    first_names: str
+    given_name_code: str | None
+    middle_name: str | None
+    last_name: str
+    status: str
+    moved_in_date: dt.date | None = None
+    key_code: str | None = None
+    civil_status: str | None = None
+    civil_status_date: dt.date | None = None
+    deregistration_code: str | None = None
+    deregistration_date: dt.date | None = None
+    addresses: PersonAddresses = NO_ADDRESSES
+
+
+# Column lists per tier, in field order, so a row is built positionally.
+# A caller's query selects only the columns of their tier: data above it is never read.
+PERSON_COLUMNS = tuple(name for name in PersonRow.__dataclass_fields__ if name != "addresses")
+BASIC_PERSON_COLUMNS = PERSON_COLUMNS[: PERSON_COLUMNS.index("status") + 1]
+
+
+@dataclass(frozen=True, slots=True)
 class RelationRow:
+    """A current relation; ``person`` is the related person when visible in the register."""
+
     kind: str
     related_personnummer: str
     valid_from: dt.date | None
     valid_to: dt.date | None
+    person: PersonRow | None = None
 
 
 @dataclass(frozen=True, slots=True)

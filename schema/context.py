@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import asyncpg
 
 from resolvers.access import Viewer
-from resolvers.addresses import AddressesByPersonIdLoader
 from resolvers.persons import PersonByPersonnummerLoader
 from resolvers.relations import RelationsByPersonIdLoader
 
@@ -21,7 +20,6 @@ class Limits:
 @dataclass(frozen=True, slots=True)
 class Loaders:
     person_by_personnummer: PersonByPersonnummerLoader
-    addresses_by_person_id: AddressesByPersonIdLoader
     relations_by_person_id: RelationsByPersonIdLoader
 
 
@@ -38,9 +36,9 @@ def build_context(
     pool: asyncpg.Pool, viewer: Viewer, *, request_id: str = "-", limits: Limits | None = None
 ) -> Context:
     """Fresh loaders for one request (they cache, and bind the running event loop)."""
+    persons = PersonByPersonnummerLoader(pool, viewer.tier)
     loaders = Loaders(
-        person_by_personnummer=PersonByPersonnummerLoader(pool, viewer.tier),
-        addresses_by_person_id=AddressesByPersonIdLoader(pool),
-        relations_by_person_id=RelationsByPersonIdLoader(pool),
+        person_by_personnummer=persons,
+        relations_by_person_id=RelationsByPersonIdLoader(pool, viewer.tier, persons),
     )
     return Context(viewer, pool, loaders, limits or Limits(), request_id)

@@ -44,8 +44,13 @@ class RequiresTier:
     tier: Tier
 
 
-class TierPermission(BasePermission):
+def may_read(info: Info, tier: AccessTier) -> bool:
     """The one place where a caller's tier is compared with a field's."""
+    return bool(info.context.viewer.tier >= tier)
+
+
+class TierPermission(BasePermission):
+    """Gates a field by tier; used through ``requires_tier``."""
 
     def __init__(self, tier: AccessTier) -> None:
         self.tier = tier
@@ -53,7 +58,7 @@ class TierPermission(BasePermission):
         self.message = f"This field requires tier {tier.name} or higher."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return bool(info.context.viewer.tier >= self.tier)
+        return may_read(info, self.tier)
 
     @property
     def schema_directive(self) -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -12,7 +12,7 @@ from strawberry.types import Info
 from resolvers import codes
 from resolvers.access import Tier
 from resolvers.personnummer import Personnummer
-from resolvers.rows import PersonAddresses, PersonRow, RelationRow
+from resolvers.rows import PersonRow, RelationRow
 from schema.address import Address
 from schema.directives import requires_tier
 
@@ -109,37 +109,28 @@ class Person:
     last_name: str = strawberry.field(description="Efternamn — last name.")
     status: Status = strawberry.field(description="Status — registered, deceased, emigrated…")
     source: Source = strawberry.field(description="Källa — where this record was read.")
-
-    @strawberry.field(description="Personnummer as ten digits: YYMMDDNNNC.")
-    def personnummer10(self) -> str:
-        return self.personnummer[2:]
-
-    @strawberry.field(description="Personnummer as written: YYMMDD-NNNC ('+' from age 100).")
-    def personnummer11(self) -> str:
-        return Personnummer(self.personnummer).short()
-
-    @strawberry.field(description="Personnummer with century and hyphen: YYYYMMDD-NNNC.")
-    def personnummer13(self) -> str:
-        return Personnummer(self.personnummer).long
-
-    @strawberry.field(description="Folkbokföringsadress — the registered address.")
-    async def registered_address(self, info: Info) -> Address | None:
-        return Address.from_row((await _addresses(self, info)).registered)
-
-    @strawberry.field(description="Särskild postadress — the special postal address.")
-    async def special_postal_address(self, info: Info) -> Address | None:
-        return Address.from_row((await _addresses(self, info)).special)
-
-    @strawberry.field(description="Utlandsadress — the foreign address.")
-    async def foreign_address(self, info: Info) -> Address | None:
-        return Address.from_row((await _addresses(self, info)).foreign)
-
-    @strawberry.field(
+    personnummer10: str = strawberry.field(description="Personnummer as ten digits: YYMMDDNNNC.")
+    personnummer11: str = strawberry.field(
+        description="Personnummer as written: YYMMDD-NNNC ('+' from age 100)."
+    )
+    personnummer13: str = strawberry.field(
+        description="Personnummer with century and hyphen: YYYYMMDD-NNNC."
+    )
+    registered_address: Address | None = strawberry.field(
+        description="Folkbokföringsadress — the registered address."
+    )
+    special_postal_address: Address | None = strawberry.field(
+        description="Särskild postadress — the special postal address."
+    )
+    foreign_address: Address | None = strawberry.field(
+        description="Utlandsadress — the foreign address."
+    )
+    mailing_address: Address | None = strawberry.field(
         description="Utskriftsadress — where to send letters: the särskild postadress if "
         "there is one, else the folkbokföringsadress, else the utlandsadress."
     )
-    async def mailing_address(self, info: Info) -> Address | None:
-        return Address.from_row((await _addresses(self, info)).mailing)
+    # Relations loaded ahead for a whole list of persons; None: load on demand.
+    relation_rows: strawberry.Private[list[RelationRow] | None] = None
 
     @strawberry.field(
         description="Flyttdatum — date registered at the current address.",
@@ -185,42 +176,48 @@ class Person:
         "parents, guardians and wards.",
         extensions=requires_tier(Tier.RELATIONS),
     )
-    async def relations(self, info: Info) -> list[RelationType] | None:
-        return await _relations(self, info, None)
+    def relations(self, info: Info) -> list[RelationType] | None:
+        return _relations(self, info, None)
 
     @strawberry.field(
         description="Make/maka eller registrerad partner — current spouse or partner.",
         extensions=requires_tier(Tier.RELATIONS),
     )
-    async def spouse(self, info: Info) -> RelationType | None:
-        found = await _relations(self, info, ("M", "P"))
-        return found[0] if found else None
+    def spouse(self, info: Info) -> RelationType | None:
+        return _relations(self, info, ("M", "P"), first=True)
 
     @strawberry.field(description="Barn — children.", extensions=requires_tier(Tier.RELATIONS))
-    async def children(self, info: Info) -> list[RelationType] | None:
-        return await _relations(self, info, ("B",))
+    def children(self, info: Info) -> list[RelationType] | None:
+        return _relations(self, info, ("B",))
 
     @strawberry.field(
         description="Vårdnadshavare — the person's guardians (custody holders).",
         extensions=requires_tier(Tier.RELATIONS),
     )
-    async def guardians(self, info: Info) -> list[RelationType] | None:
-        return await _relations(self, info, ("V",))
+    def guardians(self, info: Info) -> list[RelationType] | None:
+        return _relations(self, info, ("V",))
 
     @strawberry.field(
         description="Vårdnadshavare för — the persons this person is guardian of.",
         extensions=requires_tier(Tier.RELATIONS),
     )
-    async def wards(self, info: Info) -> list[RelationType] | None:
-        return await _relations(self, info, ("VF",))
+    def wards(self, info: Info) -> list[RelationType] | None:
+        return _relations(self, info, ("VF",))
 
     @classmethod
     def from_row(cls, row: PersonRow, source: Source = Source.LOCAL) -> Person:
         number = row.personnummer
+        addresses = row.addresses
+        registered = Address.from_row(addresses.registered)
+        special = Address.from_row(addresses.special)
+        foreign = Address.from_row(addresses.foreign)
         return cls(
             id=row.id,
             row=row,
             personnummer=number,
+            personnummer10=number[2:],
+            personnummer11=Personnummer(number).short(),
+            personnummer13=f"{number[:8]}-{number[8:]}",
             is_coordination_number=int(number[6:8]) > 60,
             gender=Gender.MALE if int(number[10]) % 2 else Gender.FEMALE,
             birth_date=row.birth_date,
@@ -230,20 +227,43 @@ class Person:
             middle_name=row.middle_name,
             last_name=row.last_name,
             status=Status(row.status),
+            registered_address=registered,
+            special_postal_address=special,
+            foreign_address=foreign,
+            mailing_address=special or registered or foreign,
             source=source,
         )
 
 
-async def _addresses(person: Person, info: Info) -> PersonAddresses:
-    loaded: PersonAddresses = await info.context.loaders.addresses_by_person_id.load(person.id)
-    return loaded
+def _relations(
+    person: Person, info: Info, kinds: tuple[str, ...] | None, *, first: bool = False
+) -> Any:
+    """The person's relations of ``kinds``: at once if loaded ahead, else awaitable."""
+    if person.relation_rows is not None:
+        return _pick(person.relation_rows, kinds, first)
+
+    async def load() -> Any:
+        rows = await info.context.loaders.relations_by_person_id.load(person.id)
+        return _pick(rows, kinds, first)
+
+    return load()
 
 
-async def _relations(person: Person, info: Info, kinds: tuple[str, ...] | None) -> list[Relation]:
+def _pick(rows: list[RelationRow], kinds: tuple[str, ...] | None, first: bool) -> Any:
     from schema.relation import Relation
 
-    rows: list[RelationRow] = await info.context.loaders.relations_by_person_id.load(person.id)
-    return [Relation.from_row(row) for row in rows if kinds is None or row.kind in kinds]
+    found = [Relation.from_row(row) for row in rows if kinds is None or row.kind in kinds]
+    if first:
+        return found[0] if found else None
+    return found
+
+
+async def load_relations_ahead(info: Info, persons: list[Person]) -> None:
+    """Load the relations of a whole list of persons in one batch, so that each
+    person's relation fields answer without awaiting (no task per person)."""
+    rows = await info.context.loaders.relations_by_person_id.load_many([p.id for p in persons])
+    for person, relation_rows in zip(persons, rows, strict=True):
+        person.relation_rows = relation_rows
 
 
 @strawberry.type(

@@ -9,11 +9,20 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import persons
+from resolvers.access import Tier as AccessTier
 from resolvers.personnummer import Personnummer, PersonnummerError, parse
+from resolvers.rows import Page
 from schema.connection import PersonConnection, check_page_size, decode_cursor
-from schema.directives import Tier
+from schema.directives import Tier, may_read
 from schema.errors import BadUserInput
-from schema.person import Person, PersonNotFound, PersonResult, ProtectedPerson
+from schema.person import (
+    Person,
+    PersonNotFound,
+    PersonResult,
+    ProtectedPerson,
+    load_relations_ahead,
+)
+from schema.selection import selects_relations
 
 PROTECTED_NOTICE = (
     "Personen har skyddade personuppgifter (sekretessmarkering eller skyddad folkbokföring). "
@@ -75,6 +84,15 @@ def _check_years(year_from: int | None, year_to: int | None) -> None:
         raise BadUserInput("`birthYearFrom` is after `birthYearTo`", argument="birthYearFrom")
 
 
+async def _connection(info: Info, page: Page, kind: str) -> PersonConnection:
+    """The page as a connection; relations asked for are loaded for all its persons at once."""
+    connection = PersonConnection.from_page(page, kind)
+    nodes = [edge.node for edge in connection.edges]
+    if nodes and may_read(info, AccessTier.RELATIONS) and selects_relations(info, "edges", "node"):
+        await load_relations_ahead(info, nodes)
+    return connection
+
+
 @strawberry.type(description="Sökningar i Västfolket — lookups in the population register.")
 class Query:
     @strawberry.field(
@@ -132,7 +150,7 @@ class Query:
         page = await persons.persons_in_range(
             context.pool, context.viewer.tier, low.digits, high.digits, first, position
         )
-        return PersonConnection.from_page(page, "r")
+        return await _connection(info, page, "r")
 
     @strawberry.field(
         description="Sök på namn — persons ranked by how well their name matches; "
@@ -186,7 +204,7 @@ class Query:
                 reason="TOO_MANY_MATCHES",
                 limit=limit,
             )
-        return PersonConnection.from_page(result.page, "s")
+        return await _connection(info, result.page, "s")
 
     @strawberry.field(description="Den inloggade användaren — who the caller is.")
     def viewer(self, info: Info) -> Viewer:

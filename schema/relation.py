@@ -7,7 +7,6 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry.types import Info
 
 from resolvers import codes
 from resolvers.rows import RelationRow
@@ -49,21 +48,19 @@ class Relation:
     since: dt.date | None = strawberry.field(description="From-date of the relation.")
     until: dt.date | None = strawberry.field(description="To-date, if the relation has ended.")
 
-    @strawberry.field(
+    person: PersonType | None = strawberry.field(
         description="The related person, if they are in the register and may be shown."
     )
-    async def person(self, info: Info) -> PersonType | None:
-        from schema.person import Person
-
-        row = await info.context.loaders.person_by_personnummer.load(self.personnummer)
-        return Person.from_row(row) if row is not None else None
 
     @classmethod
     def from_row(cls, row: RelationRow) -> Relation:
+        from schema.person import Person
+
         return cls(
             kind=RelationKind(codes.RELATION_KIND[row.kind]),
             code=row.kind,
             personnummer=row.related_personnummer,
             since=row.valid_from,
             until=row.valid_to,
+            person=Person.from_row(row.person) if row.person is not None else None,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import asyncpg
@@ -114,3 +115,17 @@ async def test_database_failure_is_masked_with_a_request_id(
         assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         assert "pool" not in error["message"].lower()
         assert (await client.get("/readyz")).status_code == 503
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(
+    settings: Settings, pool: asyncpg.Pool
+) -> None:
+    strict = settings.model_copy(update={"jwt_leeway_seconds": 0})
+    app = create_app(strict, pool=pool)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        token = Api(client, strict).token(Tier.BASIC, ttl_seconds=2)
+        headers = {"Authorization": f"Bearer {token}"}
+        assert (await client.post("/graphql", json=VIEWER, headers=headers)).status_code == 200
+        await asyncio.sleep(2.1)
+        assert_unauthenticated(await client.post("/graphql", json=VIEWER, headers=headers))
