@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
 from schema import errors
+from schema.execution import PlainFieldsExecutionContext
 from schema.query import Query
 
 logger = logging.getLogger("vastfolket.errors")
@@ -66,6 +67,7 @@ class VastfolketSchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     return VastfolketSchema(
         query=Query,
+        execution_context_class=PlainFieldsExecutionContext,
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),

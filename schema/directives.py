@@ -44,9 +44,13 @@ class RequiresTier:
     tier: Tier
 
 
-def may_read(info: Info, tier: AccessTier) -> bool:
+def tier_allows(caller: AccessTier, required: AccessTier) -> bool:
     """The one place where a caller's tier is compared with a field's."""
-    return bool(info.context.viewer.tier >= tier)
+    return caller >= required
+
+
+def may_read(info: Info, tier: AccessTier) -> bool:
+    return tier_allows(info.context.viewer.tier, tier)
 
 
 class TierPermission(BasePermission):

@@ -129,47 +129,26 @@ class Person:
         description="Utskriftsadress — where to send letters: the särskild postadress if "
         "there is one, else the folkbokföringsadress, else the utlandsadress."
     )
-    # Relations loaded ahead for a whole list of persons; None: load on demand.
-    relation_rows: strawberry.Private[list[RelationRow] | None] = None
-
-    @strawberry.field(
+    # Above BASIC: plain attributes (None when the caller's SQL did not select them),
+    # gated by the tier directive like any other field.
+    moved_in_date: dt.date | None = strawberry.field(
         description="Flyttdatum — date registered at the current address.",
         extensions=requires_tier(Tier.EXTENDED),
     )
-    def moved_in_date(self) -> dt.date | None:
-        return self.row.moved_in_date
-
-    @strawberry.field(
+    key_code: str | None = strawberry.field(
         description="Nyckelkod — the municipality's key code for the registered address.",
         extensions=requires_tier(Tier.EXTENDED),
     )
-    def key_code(self) -> str | None:
-        return self.row.key_code
-
-    @strawberry.field(
+    civil_status: CivilStatus | None = strawberry.field(
         description="Civilstånd — civil status and the date it last changed.",
         extensions=requires_tier(Tier.EXTENDED),
     )
-    def civil_status(self) -> CivilStatus | None:
-        code = self.row.civil_status
-        if code is None:
-            return None
-        kind, meaning = codes.CIVIL_STATUS[code]
-        return CivilStatus(
-            code=code, kind=CivilStatusKind(kind), meaning=meaning, since=self.row.civil_status_date
-        )
-
-    @strawberry.field(
+    deregistration: Deregistration | None = strawberry.field(
         description="Avregistrering — deregistration cause and date; null while registered.",
         extensions=requires_tier(Tier.EXTENDED),
     )
-    def deregistration(self) -> Deregistration | None:
-        code = self.row.deregistration_code
-        if code is None:
-            return None
-        return Deregistration(
-            code=code, meaning=codes.DEREGISTRATION[code], date=self.row.deregistration_date
-        )
+    # Relations loaded ahead for a whole list of persons; None: load on demand.
+    relation_rows: strawberry.Private[list[RelationRow] | None] = None
 
     @strawberry.field(
         description="Relationer — all current relations: spouse, partner, children, "
@@ -231,8 +210,33 @@ class Person:
             special_postal_address=special,
             foreign_address=foreign,
             mailing_address=special or registered or foreign,
+            moved_in_date=row.moved_in_date,
+            key_code=row.key_code,
+            civil_status=_civil_status(row),
+            deregistration=_deregistration(row),
             source=source,
         )
+
+
+def _civil_status(row: PersonRow) -> CivilStatus | None:
+    if row.civil_status is None:
+        return None
+    kind, meaning = codes.CIVIL_STATUS[row.civil_status]
+    return CivilStatus(
+        code=row.civil_status,
+        kind=CivilStatusKind(kind),
+        meaning=meaning,
+        since=row.civil_status_date,
+    )
+
+
+def _deregistration(row: PersonRow) -> Deregistration | None:
+    code = row.deregistration_code
+    if code is None:
+        return None
+    return Deregistration(
+        code=code, meaning=codes.DEREGISTRATION[code], date=row.deregistration_date
+    )
 
 
 def _relations(
