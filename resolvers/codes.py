@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 CIVIL_STATUS = {
     "OG": ("UNMARRIED", "ogift"),
@@ -39,6 +40,7 @@ RELATION_KIND = {
 _NAME_PARTS = re.compile(r"[^\s-]+")
 
 
+@lru_cache(maxsize=8192)  # names repeat: a register has far fewer name/code pairs than persons
 def given_name(first_names: str, code: str | None) -> str | None:
     """The tilltalsnamn marked by a two-digit position code.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
 from enum import Enum
 
@@ -59,8 +60,8 @@ class Personnummer:
 
     def separator(self, today: dt.date | None = None) -> str:
         """``+`` from the calendar year the person turns 100, else ``-``."""
-        today = today or dt.date.today()
-        return "+" if today.year - int(self.digits[0:4]) >= 100 else "-"
+        year = today.year if today else time.localtime().tm_year
+        return "+" if year - int(self.digits[0:4]) >= 100 else "-"
 
     def short(self, today: dt.date | None = None) -> str:
         """The 11-character form officials write: ``YYMMDD-NNNC`` (or ``+``)."""

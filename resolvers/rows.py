@@ -1,14 +1,22 @@
-"""Database rows as frozen dataclasses: what the schema types wrap."""
+"""Database rows as frozen dataclasses, and the values derived from them.
+
+The schema's object types read these rows directly (their fields are these
+attributes and properties), so a page of persons costs no copying into other
+objects: a derived value is computed only when a query asks for it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
+
+from resolvers import codes
 
 
 @dataclass(frozen=True, slots=True)
 class AddressRow:
-    kind: str
+    kind: str  # F folkbokföringsadress, S särskild postadress, U utlandsadress
     care_of: str | None
     line1: str | None
     line2: str | None
@@ -16,8 +24,32 @@ class AddressRow:
     postal_code: str | None
     postal_town: str | None
     county_code: str | None
-    municipality_code: str | None
+    municipality_code: str | None  # two digits within the county, as delivered
     country: str | None
+
+    @property
+    def municipality(self) -> str | None:
+        """The four-digit kommunkod: county + municipality (Göteborg 1480)."""
+        if self.county_code and self.municipality_code:
+            return self.county_code + self.municipality_code
+        return None
+
+    @property
+    def postal_code_formatted(self) -> str | None:
+        code = self.postal_code
+        return f"{code[:3]} {code[3:]}" if code else None
+
+    @property
+    def lines(self) -> list[str]:
+        """The address as printed on an envelope."""
+        lines = [f"c/o {self.care_of}"] if self.care_of else []
+        lines += [line for line in (self.line1, self.line2, self.line3) if line]
+        town = " ".join(part for part in (self.postal_code_formatted, self.postal_town) if part)
+        if town:
+            lines.append(town)
+        if self.country:
+            lines.append(self.country)
+        return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +70,21 @@ NO_ADDRESSES = PersonAddresses()
 
 
 @dataclass(frozen=True, slots=True)
+class CivilStatusRow:
+    code: str
+    kind: str
+    meaning: str
+    since: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeregistrationRow:
+    code: str
+    meaning: str
+    date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
 class PersonRow:
     """A visible person. Fields above the caller's tier are never selected and stay None."""
 
@@ -51,16 +98,78 @@ class PersonRow:
     status: str
     moved_in_date: dt.date | None = None
     key_code: str | None = None
-    civil_status: str | None = None
+    civil_status_code: str | None = None
     civil_status_date: dt.date | None = None
     deregistration_code: str | None = None
     deregistration_date: dt.date | None = None
     addresses: PersonAddresses = NO_ADDRESSES
+    source: str = "LOCAL"
+
+    @property
+    def is_coordination_number(self) -> bool:
+        return int(self.personnummer[6:8]) > 60
+
+    @property
+    def gender(self) -> str:
+        return "M" if int(self.personnummer[10]) % 2 else "F"
+
+    @property
+    def personnummer10(self) -> str:
+        return self.personnummer[2:]
+
+    @property
+    def personnummer11(self) -> str:
+        number = self.personnummer
+        separator = "+" if time.localtime().tm_year - int(number[:4]) >= 100 else "-"
+        return f"{number[2:8]}{separator}{number[8:]}"
+
+    @property
+    def personnummer13(self) -> str:
+        return f"{self.personnummer[:8]}-{self.personnummer[8:]}"
+
+    @property
+    def given_name(self) -> str | None:
+        return codes.given_name(self.first_names, self.given_name_code)
+
+    @property
+    def registered_address(self) -> AddressRow | None:
+        return self.addresses.registered
+
+    @property
+    def special_postal_address(self) -> AddressRow | None:
+        return self.addresses.special
+
+    @property
+    def foreign_address(self) -> AddressRow | None:
+        return self.addresses.foreign
+
+    @property
+    def mailing_address(self) -> AddressRow | None:
+        return self.addresses.mailing
+
+    @property
+    def civil_status(self) -> CivilStatusRow | None:
+        code = self.civil_status_code
+        if code is None:
+            return None
+        kind, meaning = codes.CIVIL_STATUS[code]
+        return CivilStatusRow(code, kind, meaning, self.civil_status_date)
+
+    @property
+    def deregistration(self) -> DeregistrationRow | None:
+        code = self.deregistration_code
+        if code is None:
+            return None
+        return DeregistrationRow(code, codes.DEREGISTRATION[code], self.deregistration_date)
 
 
-# Column lists per tier, in field order, so a row is built positionally.
-# A caller's query selects only the columns of their tier: data above it is never read.
-PERSON_COLUMNS = tuple(name for name in PersonRow.__dataclass_fields__ if name != "addresses")
+# Columns per tier, in field order, so a row is built positionally; a caller's query
+# selects only the columns of their tier: data above it is never read.
+PERSON_COLUMNS = (
+    "id", "personnummer", "birth_date", "first_names", "given_name_code", "middle_name",
+    "last_name", "status", "moved_in_date", "key_code", "civil_status", "civil_status_date",
+    "deregistration_code", "deregistration_date",
+)  # fmt: skip
 BASIC_PERSON_COLUMNS = PERSON_COLUMNS[: PERSON_COLUMNS.index("status") + 1]
 
 
@@ -68,11 +177,15 @@ BASIC_PERSON_COLUMNS = PERSON_COLUMNS[: PERSON_COLUMNS.index("status") + 1]
 class RelationRow:
     """A current relation; ``person`` is the related person when visible in the register."""
 
-    kind: str
-    related_personnummer: str
-    valid_from: dt.date | None
-    valid_to: dt.date | None
+    code: str  # Navet's relation type: B, MO, FA, F, V, VF, M, P
+    personnummer: str
+    since: dt.date | None
+    until: dt.date | None
     person: PersonRow | None = None
+
+    @property
+    def kind(self) -> str:
+        return codes.RELATION_KIND[self.code]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,13 @@
-"""Address types: folkbokföringsadress, särskild postadress, utlandsadress."""
+"""Address types: folkbokföringsadress, särskild postadress, utlandsadress.
+
+Fields are read from ``resolvers.rows.AddressRow``.
+"""
 
 from __future__ import annotations
 
 from enum import Enum
 
 import strawberry
-
-from resolvers.rows import AddressRow
 
 
 @strawberry.enum(description="Adresstyp — which of a person's addresses this is.")
@@ -43,48 +44,16 @@ class Address:
     county_code: str | None = strawberry.field(
         description="Länskod — county code of a registered address (Västra Götaland: 14)."
     )
-    municipality_code: str | None = strawberry.field(
+    municipality: str | None = strawberry.field(
+        name="municipalityCode",
         description="Kommunkod — four-digit municipality code of a registered address "
-        "(Göteborg: 1480, Mölndal: 1481)."
+        "(Göteborg: 1480, Mölndal: 1481).",
     )
     country: str | None = strawberry.field(description="Land — country of a foreign address.")
 
-    @strawberry.field(description="Postnummer formatted as printed: '412 63'.")
-    def postal_code_formatted(self) -> str | None:
-        code = self.postal_code
-        return f"{code[:3]} {code[3:]}" if code else None
-
-    @strawberry.field(
+    postal_code_formatted: str | None = strawberry.field(
+        description="Postnummer formatted as printed: '412 63'."
+    )
+    lines: list[str] = strawberry.field(
         description="Adressrader — the address as lines ready for an envelope, in order."
     )
-    def lines(self) -> list[str]:
-        lines = [f"c/o {self.care_of}"] if self.care_of else []
-        lines += [line for line in (self.line1, self.line2, self.line3) if line]
-        town = " ".join(part for part in (self.postal_code_formatted(), self.postal_town) if part)
-        if town:
-            lines.append(town)
-        if self.country:
-            lines.append(self.country)
-        return lines
-
-    @classmethod
-    def from_row(cls, row: AddressRow | None) -> Address | None:
-        if row is None:
-            return None
-        municipality = (
-            row.county_code + row.municipality_code
-            if row.county_code and row.municipality_code
-            else None
-        )
-        return cls(
-            kind=AddressKind(row.kind),
-            care_of=row.care_of,
-            line1=row.line1,
-            line2=row.line2,
-            line3=row.line3,
-            postal_code=row.postal_code,
-            postal_town=row.postal_town,
-            county_code=row.county_code,
-            municipality_code=municipality,
-            country=row.country,
-        )

@@ -7,7 +7,7 @@ import binascii
 
 import strawberry
 
-from resolvers.rows import Page
+from resolvers.rows import Page, PersonRow
 from schema.errors import BadUserInput
 from schema.person import Person
 
@@ -23,7 +23,7 @@ class PageInfo:
 @strawberry.type(description="One person in a result list, with its cursor.")
 class PersonEdge:
     cursor: str = strawberry.field(description="Opaque position of this edge.")
-    node: Person = strawberry.field(description="The person.")
+    node: PersonRow = strawberry.field(graphql_type=Person, description="The person.")
 
 
 @strawberry.type(description="En sida personer — one page of persons.")
@@ -34,7 +34,7 @@ class PersonConnection:
     @classmethod
     def from_page(cls, page: Page, kind: str) -> PersonConnection:
         edges = [
-            PersonEdge(cursor=encode_cursor(kind, position), node=Person.from_row(row))
+            PersonEdge(cursor=encode_cursor(kind, position), node=row)
             for row, position in zip(page.rows, page.cursors, strict=True)
         ]
         end = edges[-1].cursor if edges else None

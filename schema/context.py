@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from resolvers.access import Viewer
 from resolvers.persons import PersonByPersonnummerLoader
 from resolvers.relations import RelationsByPersonIdLoader
+from resolvers.rows import RelationRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,8 @@ class Context:
     loaders: Loaders
     limits: Limits
     request_id: str
+    # Relations loaded ahead for whole pages, by person id (see load_relations_ahead).
+    relations_ahead: dict[int, list[RelationRow]] = field(default_factory=dict)
 
 
 def build_context(

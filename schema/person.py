@@ -1,4 +1,8 @@
-"""The person record and the three answers a lookup by number can give."""
+"""The person record and the three answers a lookup by number can give.
+
+A ``Person`` is read straight from a ``resolvers.rows.PersonRow``: its fields are the
+row's attributes and properties, so no copy is made per person.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers import codes
 from resolvers.access import Tier
-from resolvers.personnummer import Personnummer
 from resolvers.rows import PersonRow, RelationRow
 from schema.address import Address
 from schema.directives import requires_tier
@@ -82,10 +84,58 @@ class Deregistration:
     date: dt.date | None = strawberry.field(description="Avregistreringsdatum — the date.")
 
 
+def _relations(
+    root: PersonRow, info: Info, codes_: tuple[str, ...] | None, *, first: bool = False
+) -> Any:
+    """The person's relations with these codes: at once if loaded ahead, else awaitable."""
+    ahead = info.context.relations_ahead.get(root.id)
+    if ahead is not None:
+        return _pick(ahead, codes_, first)
+
+    async def load() -> Any:
+        rows = await info.context.loaders.relations_by_person_id.load(root.id)
+        return _pick(rows, codes_, first)
+
+    return load()
+
+
+def _pick(rows: list[RelationRow], codes_: tuple[str, ...] | None, first: bool) -> Any:
+    found = [row for row in rows if codes_ is None or row.code in codes_]
+    if first:
+        return found[0] if found else None
+    return found
+
+
+def _all_relations(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType] | None:
+    return _relations(root, info, None)
+
+
+def _spouse(root: strawberry.Parent[PersonRow], info: Info) -> RelationType | None:
+    return _relations(root, info, ("M", "P"), first=True)
+
+
+def _children(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType] | None:
+    return _relations(root, info, ("B",))
+
+
+def _guardians(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType] | None:
+    return _relations(root, info, ("V",))
+
+
+def _wards(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType] | None:
+    return _relations(root, info, ("VF",))
+
+
+async def load_relations_ahead(info: Info, persons: list[PersonRow]) -> None:
+    """Load the relations of a whole list of persons in one batch, so that each
+    person's relation fields answer without awaiting (no task per person)."""
+    ids = [person.id for person in persons]
+    loaded = await info.context.loaders.relations_by_person_id.load_many(ids)
+    info.context.relations_ahead.update(zip(ids, loaded, strict=True))
+
+
 @strawberry.type(description="Person — a person in the population register (folkbokföringen).")
 class Person:
-    id: strawberry.Private[int]
-    row: strawberry.Private[PersonRow]
     personnummer: str = strawberry.field(
         description="Personnummer — canonical 12 digits, YYYYMMDDNNNC."
     )
@@ -129,8 +179,6 @@ class Person:
         description="Utskriftsadress — where to send letters: the särskild postadress if "
         "there is one, else the folkbokföringsadress, else the utlandsadress."
     )
-    # Above BASIC: plain attributes (None when the caller's SQL did not select them),
-    # gated by the tier directive like any other field.
     moved_in_date: dt.date | None = strawberry.field(
         description="Flyttdatum — date registered at the current address.",
         extensions=requires_tier(Tier.EXTENDED),
@@ -147,127 +195,34 @@ class Person:
         description="Avregistrering — deregistration cause and date; null while registered.",
         extensions=requires_tier(Tier.EXTENDED),
     )
-    # Relations loaded ahead for a whole list of persons; None: load on demand.
-    relation_rows: strawberry.Private[list[RelationRow] | None] = None
-
-    @strawberry.field(
+    relations: list[RelationType] | None = strawberry.field(
+        resolver=_all_relations,
         description="Relationer — all current relations: spouse, partner, children, "
         "parents, guardians and wards.",
         extensions=requires_tier(Tier.RELATIONS),
     )
-    def relations(self, info: Info) -> list[RelationType] | None:
-        return _relations(self, info, None)
-
-    @strawberry.field(
+    spouse: RelationType | None = strawberry.field(
+        resolver=_spouse,
         description="Make/maka eller registrerad partner — current spouse or partner.",
         extensions=requires_tier(Tier.RELATIONS),
     )
-    def spouse(self, info: Info) -> RelationType | None:
-        return _relations(self, info, ("M", "P"), first=True)
-
-    @strawberry.field(description="Barn — children.", extensions=requires_tier(Tier.RELATIONS))
-    def children(self, info: Info) -> list[RelationType] | None:
-        return _relations(self, info, ("B",))
-
-    @strawberry.field(
+    children: list[RelationType] | None = strawberry.field(
+        resolver=_children, description="Barn — children.", extensions=requires_tier(Tier.RELATIONS)
+    )
+    guardians: list[RelationType] | None = strawberry.field(
+        resolver=_guardians,
         description="Vårdnadshavare — the person's guardians (custody holders).",
         extensions=requires_tier(Tier.RELATIONS),
     )
-    def guardians(self, info: Info) -> list[RelationType] | None:
-        return _relations(self, info, ("V",))
-
-    @strawberry.field(
+    wards: list[RelationType] | None = strawberry.field(
+        resolver=_wards,
         description="Vårdnadshavare för — the persons this person is guardian of.",
         extensions=requires_tier(Tier.RELATIONS),
     )
-    def wards(self, info: Info) -> list[RelationType] | None:
-        return _relations(self, info, ("VF",))
 
     @classmethod
-    def from_row(cls, row: PersonRow, source: Source = Source.LOCAL) -> Person:
-        number = row.personnummer
-        addresses = row.addresses
-        registered = Address.from_row(addresses.registered)
-        special = Address.from_row(addresses.special)
-        foreign = Address.from_row(addresses.foreign)
-        return cls(
-            id=row.id,
-            row=row,
-            personnummer=number,
-            personnummer10=number[2:],
-            personnummer11=Personnummer(number).short(),
-            personnummer13=f"{number[:8]}-{number[8:]}",
-            is_coordination_number=int(number[6:8]) > 60,
-            gender=Gender.MALE if int(number[10]) % 2 else Gender.FEMALE,
-            birth_date=row.birth_date,
-            first_names=row.first_names,
-            given_name=codes.given_name(row.first_names, row.given_name_code),
-            given_name_code=row.given_name_code,
-            middle_name=row.middle_name,
-            last_name=row.last_name,
-            status=Status(row.status),
-            registered_address=registered,
-            special_postal_address=special,
-            foreign_address=foreign,
-            mailing_address=special or registered or foreign,
-            moved_in_date=row.moved_in_date,
-            key_code=row.key_code,
-            civil_status=_civil_status(row),
-            deregistration=_deregistration(row),
-            source=source,
-        )
-
-
-def _civil_status(row: PersonRow) -> CivilStatus | None:
-    if row.civil_status is None:
-        return None
-    kind, meaning = codes.CIVIL_STATUS[row.civil_status]
-    return CivilStatus(
-        code=row.civil_status,
-        kind=CivilStatusKind(kind),
-        meaning=meaning,
-        since=row.civil_status_date,
-    )
-
-
-def _deregistration(row: PersonRow) -> Deregistration | None:
-    code = row.deregistration_code
-    if code is None:
-        return None
-    return Deregistration(
-        code=code, meaning=codes.DEREGISTRATION[code], date=row.deregistration_date
-    )
-
-
-def _relations(
-    person: Person, info: Info, kinds: tuple[str, ...] | None, *, first: bool = False
-) -> Any:
-    """The person's relations of ``kinds``: at once if loaded ahead, else awaitable."""
-    if person.relation_rows is not None:
-        return _pick(person.relation_rows, kinds, first)
-
-    async def load() -> Any:
-        rows = await info.context.loaders.relations_by_person_id.load(person.id)
-        return _pick(rows, kinds, first)
-
-    return load()
-
-
-def _pick(rows: list[RelationRow], kinds: tuple[str, ...] | None, first: bool) -> Any:
-    from schema.relation import Relation
-
-    found = [Relation.from_row(row) for row in rows if kinds is None or row.kind in kinds]
-    if first:
-        return found[0] if found else None
-    return found
-
-
-async def load_relations_ahead(info: Info, persons: list[Person]) -> None:
-    """Load the relations of a whole list of persons in one batch, so that each
-    person's relation fields answer without awaiting (no task per person)."""
-    rows = await info.context.loaders.relations_by_person_id.load_many([p.id for p in persons])
-    for person, relation_rows in zip(persons, rows, strict=True):
-        person.relation_rows = relation_rows
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, PersonRow)
 
 
 @strawberry.type(

@@ -16,7 +16,6 @@ from schema.connection import PersonConnection, check_page_size, decode_cursor
 from schema.directives import Tier, may_read
 from schema.errors import BadUserInput
 from schema.person import (
-    Person,
     PersonNotFound,
     PersonResult,
     ProtectedPerson,
@@ -86,11 +85,10 @@ def _check_years(year_from: int | None, year_to: int | None) -> None:
 
 async def _connection(info: Info, page: Page, kind: str) -> PersonConnection:
     """The page as a connection; relations asked for are loaded for all its persons at once."""
-    connection = PersonConnection.from_page(page, kind)
-    nodes = [edge.node for edge in connection.edges]
-    if nodes and may_read(info, AccessTier.RELATIONS) and selects_relations(info, "edges", "node"):
-        await load_relations_ahead(info, nodes)
-    return connection
+    wanted = page.rows and selects_relations(info, "edges", "node")
+    if wanted and may_read(info, AccessTier.RELATIONS):
+        await load_relations_ahead(info, page.rows)
+    return PersonConnection.from_page(page, kind)
 
 
 @strawberry.type(description="Sökningar i Västfolket — lookups in the population register.")
@@ -111,7 +109,7 @@ class Query:
             return PersonNotFound(personnummer=number.digits, message=COORDINATION_MESSAGE)
         row = await info.context.loaders.person_by_personnummer.load(number.digits)
         if row is not None:
-            return Person.from_row(row)
+            return row  # a PersonRow is read as a Person
         if await persons.is_protected(info.context.pool, number.digits):
             return ProtectedPerson(personnummer=number.digits, notice=PROTECTED_NOTICE)
         return PersonNotFound(personnummer=number.digits, message=NOT_FOUND_MESSAGE)

@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from resolvers import codes
-from resolvers.rows import RelationRow
-
 if TYPE_CHECKING:
     from schema.person import Person
 
@@ -37,6 +34,8 @@ class RelationKind(Enum):
 
 @strawberry.type(description="Relation — a current relation to another person.")
 class Relation:
+    """Read from ``resolvers.rows.RelationRow``."""
+
     kind: RelationKind = strawberry.field(description="What the related person is.")
     code: str = strawberry.field(
         description="Relationstyp as Skatteverket codes it: B, MO, FA, F, V, VF, M or P."
@@ -47,20 +46,6 @@ class Relation:
     )
     since: dt.date | None = strawberry.field(description="From-date of the relation.")
     until: dt.date | None = strawberry.field(description="To-date, if the relation has ended.")
-
     person: PersonType | None = strawberry.field(
         description="The related person, if they are in the register and may be shown."
     )
-
-    @classmethod
-    def from_row(cls, row: RelationRow) -> Relation:
-        from schema.person import Person
-
-        return cls(
-            kind=RelationKind(codes.RELATION_KIND[row.kind]),
-            code=row.kind,
-            personnummer=row.related_personnummer,
-            since=row.valid_from,
-            until=row.valid_to,
-            person=Person.from_row(row.person) if row.person is not None else None,
-        )
