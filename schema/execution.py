@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
@@ -36,9 +37,19 @@ class _Field(NamedTuple):
     key: str
     details: Any  # graphql-core's FieldDetailsList
     attribute: str | None  # set when the field may be read directly
-    coerce: Callable[[Any], Any] | None  # leaf coercion; None for an object
+    coerce: Callable[[Any], Any] | None  # set for a plain leaf: its output coercion
     object_type: GraphQLObjectType | None
     nullable: bool
+    list_type: GraphQLList[Any] | None = None  # set for a list of objects
+
+
+_CANNOT = object()  # a fast path declines; graphql-core's own path takes over
+
+
+def _is_type(object_type: GraphQLObjectType, value: Any) -> bool:
+    """``is_type_of`` without resolve info: the schema's checks are isinstance tests."""
+    is_type_of = object_type.is_type_of
+    return is_type_of is None or bool(is_type_of(value, None))  # type: ignore[arg-type]
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -64,6 +75,18 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         pending: list[str] = []
         try:
             for field in plan[1]:
+                coerce = field.coerce
+                if coerce is not None:  # a plain leaf: the hot path, kept inline
+                    value = getattr(source_value, field.attribute)  # type: ignore[arg-type]
+                    if value is None:
+                        if field.nullable:
+                            results[field.key] = None
+                            continue
+                    else:
+                        coerced = coerce(value)
+                        if coerced is not None and coerced is not Undefined:
+                            results[field.key] = coerced
+                            continue
                 result = self._execute(field, parent_type, source_value, path, position_context)
                 if result is Undefined:
                     continue
@@ -81,15 +104,16 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _execute(
         self, field: _Field, parent_type: GraphQLObjectType, source: Any, path: Any, context: Any
     ) -> Any:
-        if field.attribute is not None:
+        if field.attribute is not None and field.coerce is None:
             value = getattr(source, field.attribute)
             if value is None and field.nullable:
                 return None
-            if value is not None and field.coerce is not None:
-                coerced = field.coerce(value)
-                if coerced is not None and coerced is not Undefined:
-                    return coerced
-            elif value is not None and field.object_type is not None:
+            if value is not None and field.list_type is not None:
+                field_path = Path(path, field.key, parent_type.name)
+                done = self._object_list(field.list_type, field.details, field_path, value, context)
+                if done is not _CANNOT:
+                    return done
+            elif value is not None and field.object_type and _is_type(field.object_type, value):
                 field_path = Path(path, field.key, parent_type.name)
                 return self._object(field, value, field_path, context)
         field_path = Path(path, field.key, parent_type.name)
@@ -99,15 +123,19 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         object_type = field.object_type
         assert object_type is not None
         try:
-            result = self.collect_and_execute_subfields(
-                object_type, field.details, path, value, context
-            )
+            result = self._subfields(object_type, field.details, path, value, context)
         except Exception as error:
             self.handle_field_error(error, object_type, field.details, path)
             return None
         if not self.is_awaitable(result):
             return result
         return self._await_object(field, result, path)
+
+    def _subfields(
+        self, object_type: GraphQLObjectType, details: Any, path: Path, value: Any, context: Any
+    ) -> Any:
+        grouped_field_set = self.collect_subfields(object_type, details)[0]
+        return self.execute_fields(object_type, value, path, grouped_field_set, context)
 
     async def _await_object(self, field: _Field, result: Awaitable[Any], path: Path) -> Any:
         try:
@@ -116,6 +144,63 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             assert field.object_type is not None
             self.handle_field_error(error, field.object_type, field.details, path)
             return None
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[Any],
+        field_details_list: Any,
+        info: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        done = self._object_list(return_type, field_details_list, path, result, position_context)
+        if done is not _CANNOT:
+            return done
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _object_list(
+        self, list_type: GraphQLList[Any], details: Any, path: Path, items: Any, context: Any
+    ) -> Any:
+        """Complete a plain list of objects item by item, or decline (``_CANNOT``)."""
+        item_type = list_type.of_type
+        named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        if not isinstance(named, GraphQLObjectType) or not isinstance(items, list):
+            return _CANNOT
+        for item in items:
+            if item is None or self.is_awaitable(item) or not _is_type(named, item):
+                return _CANNOT
+        completed: list[Any] = []
+        pending: list[int] = []
+        for index, item in enumerate(items):
+            item_path = path.add_key(index, None)
+            try:
+                result = self._subfields(named, details, item_path, item, context)
+            except Exception as error:
+                self.handle_field_error(error, item_type, details, item_path)
+                result = None
+            if self.is_awaitable(result):
+                result = self._await_item(result, item_type, details, item_path)
+                pending.append(index)
+            completed.append(result)
+        if not pending:
+            return completed
+        return self._gather_items(completed, pending)
+
+    async def _await_item(self, result: Any, item_type: Any, details: Any, path: Path) -> Any:
+        try:
+            return await result
+        except Exception as error:
+            self.handle_field_error(error, item_type, details, path)
+            return None
+
+    async def _gather_items(self, completed: list[Any], pending: list[int]) -> list[Any]:
+        awaited = await gather_with_cancel(*(completed[index] for index in pending))
+        for index, value in zip(pending, awaited, strict=True):
+            completed[index] = value
+        return completed
 
     async def _gather(self, results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
         if len(pending) == 1:
@@ -146,8 +231,10 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         attribute = definition.python_name
         if isinstance(named, GraphQLScalarType | GraphQLEnumType):
             return _Field(key, details, attribute, named.coerce_output_value, None, nullable)
-        if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
+        if isinstance(named, GraphQLObjectType):
             return _Field(key, details, attribute, None, named, nullable)
+        if isinstance(named, GraphQLList):
+            return _Field(key, details, attribute, None, None, nullable, named)
         return slow
 
     def _readable(self, definition: StrawberryField) -> bool:
