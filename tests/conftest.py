@@ -118,6 +118,7 @@ class Api:
     def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
         self.client = client
         self.settings = settings
+        self.tokens: dict[Tier, str] = {}  # one per tier, as a real client keeps its token
 
     def token(self, tier: Tier = Tier.RELATIONS, **claims: object) -> str:
         return mint_dev_token(self.settings, subject="tester", tier=tier, **claims)  # type: ignore[arg-type]
@@ -125,7 +126,9 @@ class Api:
     async def post(
         self, query: str, variables: dict | None = None, *, tier: Tier | None = Tier.RELATIONS
     ) -> httpx.Response:
-        headers = {} if tier is None else {"Authorization": f"Bearer {self.token(tier)}"}
+        if tier is not None and tier not in self.tokens:
+            self.tokens[tier] = self.token(tier)
+        headers = {} if tier is None else {"Authorization": f"Bearer {self.tokens[tier]}"}
         return await self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )

@@ -1,0 +1,79 @@
+"""Guards for speed: SQL statements per request, and memory that stays flat under load."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import sys
+
+import asyncpg
+
+from tests import factories
+from tests.conftest import Api, StatementLog
+
+NODE = """
+  personnummer firstNames givenName lastName
+  registeredAddress { careOf line1 line2 postalCode postalTown }
+  specialPostalAddress { careOf line1 line2 postalCode postalTown }
+  foreignAddress { line1 line2 line3 country }
+  relations { kind code personnummer person { personnummer firstNames lastName } }
+"""
+PERSON = "query ($p: String!) { person(personnummer: $p) { ... on Person {" + NODE + "} } }"
+PAGE = (
+    'query { personsInRange(from: "19500101-0000", to: "20251231-9999", first: 100) '
+    "{ edges { node {" + NODE + "} } } }"
+)
+SEARCH = 'query { searchPersons(lastName: "Berg", first: 25) { edges { node {' + NODE + "} } } }"
+
+
+async def families(pool: asyncpg.Pool, count: int) -> list[str]:
+    """Married couples with a child each; returns the children's numbers."""
+    children = []
+    for index in range(count):
+        born = dt.date(1970, 1, 1) + dt.timedelta(days=index)
+        mother = await factories.person(pool, born=born, last_name="Berg")
+        father = await factories.person(pool, born=born, male=True, last_name="Berg")
+        await factories.relate(pool, mother, "M", father)
+        child = await factories.person(pool, born=born.replace(year=2015), last_name="Berg")
+        for parent in (mother, father):
+            await factories.relate(pool, parent, "B", child)
+            await factories.relate(pool, parent, "VF", child)
+        children.append(child)
+    return children
+
+
+async def statements(api: Api, log: StatementLog, query: str, variables: dict | None = None) -> int:
+    log.clear()
+    body = await api.query(query, variables)
+    assert "errors" not in body, body
+    return len(log)
+
+
+async def test_statement_budget_per_workload(
+    api: Api, clean_db: asyncpg.Pool, statement_log: StatementLog
+) -> None:
+    children = await families(clean_db, 6)  # 18 persons: within the test limit of 20 matches
+    # the person with addresses; the relations with the related persons and addresses
+    assert await statements(api, statement_log, PERSON, {"p": children[0]}) == 2
+    assert await statements(api, statement_log, PAGE) == 2
+    assert await statements(api, statement_log, SEARCH) == 2
+
+
+async def test_memory_stays_flat_over_thousands_of_requests(
+    api: Api, clean_db: asyncpg.Pool
+) -> None:
+    children = await families(clean_db, 20)
+
+    async def burst(count: int) -> None:
+        for index in range(count):
+            body = await api.query(PERSON, {"p": children[index % len(children)]})
+            assert body["data"]["person"]["relations"]
+
+    await burst(300)  # caches (parsed documents, verified tokens, plans) fill up first
+    gc.collect()
+    before = sys.getallocatedblocks()
+    await burst(2000)
+    gc.collect()
+    grown = sys.getallocatedblocks() - before
+    # A leak of even one object per request would leave 2000 blocks behind.
+    assert grown < 1000, f"{grown} more memory blocks after 2000 requests"
