@@ -129,3 +129,15 @@ async def test_a_remembered_token_is_refused_once_it_expires(
         assert (await client.post("/graphql", json=VIEWER, headers=headers)).status_code == 200
         await asyncio.sleep(2.1)
         assert_unauthenticated(await client.post("/graphql", json=VIEWER, headers=headers))
+
+
+async def test_a_body_that_is_not_json_is_a_client_error(api: Api) -> None:
+    response = await api.client.post(
+        "/graphql",
+        content=b'{"query": "{ viewer { subject } }"',
+        headers={
+            "Authorization": f"Bearer {api.token(Tier.BASIC)}",
+            "Content-Type": "application/json",
+        },
+    )
+    assert response.status_code == 400
