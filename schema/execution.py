@@ -1,63 +1,39 @@
 """An execution context that answers plain fields without per-field machinery.
 
-Most fields of a person are attributes of an object already in memory. graphql-core
+Most fields of a person are attributes of a row already in memory. graphql-core
 resolves each one through a path entry, a resolve-info object, Strawberry's resolver
-wrapper and, for tier-gated fields, the permission extension: tens of microseconds
-per field, thousands of fields in a page. Here, fields that are plain attributes
-without arguments are read directly: leaves are coerced at once, objects go straight
-to their sub-selection. Everything else — resolvers, lists, unions, errors, fields
-above the caller's tier — takes graphql-core's own path, unchanged.
+wrapper and, for tier-gated fields, the permission extension: microseconds per field,
+thousands of fields in a page. Here, plain fields (see ``schema.plan``) are read
+directly: leaves are coerced at once, objects and lists of objects go straight to
+their sub-selection, and a selection that is plain all the way down is answered by
+one compiled reader. Everything else — resolvers, unions, errors, fields above the
+caller's tier — takes graphql-core's own path, unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
-from graphql import (
-    GraphQLEnumType,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLScalarType,
-    Undefined,
-)
+from graphql import GraphQLList, GraphQLObjectType, Undefined
 from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
-from strawberry.permission import PermissionExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types.field import StrawberryField
 
-from schema.directives import TierPermission, tier_allows
-
-STRAWBERRY_FIELD = "strawberry-definition"
-
-
-class _Field(NamedTuple):
-    key: str
-    details: Any  # graphql-core's FieldDetailsList
-    attribute: str | None  # set when the field may be read directly
-    coerce: Callable[[Any], Any] | None  # set for a plain leaf: its output coercion
-    object_type: GraphQLObjectType | None
-    nullable: bool
-    list_type: GraphQLList[Any] | None = None  # set for a list of objects
-
+from schema.plan import NOT_READY, PlainField, Reader, compile_reader, is_type, plan_field
 
 _CANNOT = object()  # a fast path declines; graphql-core's own path takes over
 
 
-def _is_type(object_type: GraphQLObjectType, value: Any) -> bool:
-    """``is_type_of`` without resolve info: the schema's checks are isinstance tests."""
-    is_type_of = object_type.is_type_of
-    return is_type_of is None or bool(is_type_of(value, None))  # type: ignore[arg-type]
+class _Plan(NamedTuple):
+    grouped_field_set: Any  # kept so that its id is not reused while the request runs
+    fields: list[PlainField]
+    reader: Reader | None
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Per grouped field set (graphql-core memoizes those per selection), kept
-        # alongside so that its id is not reused while this request runs.
-        self._plans: dict[int, tuple[Any, list[_Field]]] = {}
+        self._plans: dict[int, _Plan] = {}  # by grouped field set, memoized per selection
 
     def execute_fields(
         self,
@@ -67,31 +43,21 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        plan = self._plans.get(id(grouped_field_set))
-        if plan is None:
-            plan = (grouped_field_set, self._plan(parent_type, grouped_field_set))
-            self._plans[id(grouped_field_set)] = plan
+        plan = self._plan(parent_type, grouped_field_set)
+        if plan.reader is not None:
+            try:
+                return plan.reader(source_value)
+            except Exception:  # the general path below reports it exactly
+                pass
         results: dict[str, Any] = {}
         pending: list[str] = []
         try:
-            for field in plan[1]:
-                coerce = field.coerce
-                if coerce is not None:  # a plain leaf: the hot path, kept inline
-                    value = getattr(source_value, field.attribute)  # type: ignore[arg-type]
-                    if value is None:
-                        if field.nullable:
-                            results[field.key] = None
-                            continue
-                    else:
-                        coerced = coerce(value)
-                        if coerced is not None and coerced is not Undefined:
-                            results[field.key] = coerced
-                            continue
+            for field in plan.fields:
                 result = self._execute(field, parent_type, source_value, path, position_context)
                 if result is Undefined:
                     continue
                 results[field.key] = result
-                if self.is_awaitable(result):
+                if field.coerce is None and self.is_awaitable(result):
                     pending.append(field.key)
         except Exception:
             if pending:
@@ -102,48 +68,26 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._gather(results, pending)
 
     def _execute(
-        self, field: _Field, parent_type: GraphQLObjectType, source: Any, path: Any, context: Any
+        self, field: PlainField, parent_type: GraphQLObjectType, source: Any, path: Any, ctx: Any
     ) -> Any:
-        if field.attribute is not None and field.coerce is None:
-            value = getattr(source, field.attribute)
+        value = NOT_READY if field.read is None else field.read(source)
+        if value is not NOT_READY:
             if value is None and field.nullable:
                 return None
-            if value is not None and field.list_type is not None:
+            if value is not None and field.coerce is not None:
+                coerced = field.coerce(value)
+                if coerced is not None and coerced is not Undefined:
+                    return coerced
+            elif value is not None and field.is_list:
                 field_path = Path(path, field.key, parent_type.name)
-                done = self._object_list(field.list_type, field.details, field_path, value, context)
+                done = self._object_list(field, field_path, value, ctx)
                 if done is not _CANNOT:
                     return done
-            elif value is not None and field.object_type and _is_type(field.object_type, value):
+            elif value is not None and field.object_type and is_type(field.object_type, value):
                 field_path = Path(path, field.key, parent_type.name)
-                return self._object(field, value, field_path, context)
+                return self._object(field.object_type, field.details, field_path, value, ctx)
         field_path = Path(path, field.key, parent_type.name)
-        return self.execute_field(parent_type, source, field.details, field_path, context)
-
-    def _object(self, field: _Field, value: Any, path: Path, context: Any) -> Any:
-        object_type = field.object_type
-        assert object_type is not None
-        try:
-            result = self._subfields(object_type, field.details, path, value, context)
-        except Exception as error:
-            self.handle_field_error(error, object_type, field.details, path)
-            return None
-        if not self.is_awaitable(result):
-            return result
-        return self._await_object(field, result, path)
-
-    def _subfields(
-        self, object_type: GraphQLObjectType, details: Any, path: Path, value: Any, context: Any
-    ) -> Any:
-        grouped_field_set = self.collect_subfields(object_type, details)[0]
-        return self.execute_fields(object_type, value, path, grouped_field_set, context)
-
-    async def _await_object(self, field: _Field, result: Awaitable[Any], path: Path) -> Any:
-        try:
-            return await result
-        except Exception as error:
-            assert field.object_type is not None
-            self.handle_field_error(error, field.object_type, field.details, path)
-            return None
+        return self.execute_field(parent_type, source, field.details, field_path, ctx)
 
     def complete_list_value(
         self,
@@ -154,46 +98,56 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        done = self._object_list(return_type, field_details_list, path, result, position_context)
-        if done is not _CANNOT:
-            return done
+        item_type = getattr(return_type.of_type, "of_type", return_type.of_type)
+        if isinstance(item_type, GraphQLObjectType):
+            field = PlainField("", field_details_list, None, None, item_type, True, is_list=True)
+            done = self._object_list(field, path, result, position_context)
+            if done is not _CANNOT:
+                return done
         return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def _object_list(
-        self, list_type: GraphQLList[Any], details: Any, path: Path, items: Any, context: Any
-    ) -> Any:
+    def _object_list(self, field: PlainField, path: Path, items: Any, ctx: Any) -> Any:
         """Complete a plain list of objects item by item, or decline (``_CANNOT``)."""
-        item_type = list_type.of_type
-        named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
-        if not isinstance(named, GraphQLObjectType) or not isinstance(items, list):
+        object_type = field.object_type
+        assert object_type is not None
+        if not isinstance(items, list):
             return _CANNOT
         for item in items:
-            if item is None or self.is_awaitable(item) or not _is_type(named, item):
+            if item is None or self.is_awaitable(item) or not is_type(object_type, item):
                 return _CANNOT
         completed: list[Any] = []
         pending: list[int] = []
         for index, item in enumerate(items):
-            item_path = path.add_key(index, None)
-            try:
-                result = self._subfields(named, details, item_path, item, context)
-            except Exception as error:
-                self.handle_field_error(error, item_type, details, item_path)
-                result = None
+            result = self._object(object_type, field.details, path.add_key(index, None), item, ctx)
             if self.is_awaitable(result):
-                result = self._await_item(result, item_type, details, item_path)
                 pending.append(index)
             completed.append(result)
         if not pending:
             return completed
         return self._gather_items(completed, pending)
 
-    async def _await_item(self, result: Any, item_type: Any, details: Any, path: Path) -> Any:
+    def _object(
+        self, object_type: GraphQLObjectType, details: Any, path: Path, value: Any, ctx: Any
+    ) -> Any:
+        try:
+            grouped_field_set = self.collect_subfields(object_type, details)[0]
+            result = self.execute_fields(object_type, value, path, grouped_field_set, ctx)
+        except Exception as error:
+            self.handle_field_error(error, object_type, details, path)
+            return None
+        if not self.is_awaitable(result):
+            return result
+        return self._await_object(object_type, details, path, result)
+
+    async def _await_object(
+        self, object_type: GraphQLObjectType, details: Any, path: Path, result: Any
+    ) -> Any:
         try:
             return await result
         except Exception as error:
-            self.handle_field_error(error, item_type, details, path)
+            self.handle_field_error(error, object_type, details, path)
             return None
 
     async def _gather_items(self, completed: list[Any], pending: list[int]) -> list[Any]:
@@ -210,44 +164,19 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         results.update(zip(pending, awaited, strict=True))
         return results
 
-    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Field]:
-        return [
-            self._plan_field(parent_type, key, details)
-            for key, details in grouped_field_set.items()
-        ]
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan:
+        plan = self._plans.get(id(grouped_field_set))
+        if plan is None:
+            fields = [
+                plan_field(self.schema, parent_type, key, details, self.context_value)
+                for key, details in grouped_field_set.items()
+            ]
+            reader = compile_reader(fields, self._sub_reader)
+            plan = _Plan(grouped_field_set, fields, reader)
+            self._plans[id(grouped_field_set)] = plan
+        return plan
 
-    def _plan_field(self, parent_type: GraphQLObjectType, key: str, details: Any) -> _Field:
-        node = details[0].node
-        slow = _Field(key, details, None, None, None, True)
-        field_def = self.schema.get_field(parent_type, node.name.value)
-        if field_def is None or field_def.args or node.arguments:
-            return slow
-        definition = field_def.extensions.get(STRAWBERRY_FIELD)
-        if not isinstance(definition, StrawberryField) or not self._readable(definition):
-            return slow
-        return_type = field_def.type
-        nullable = not isinstance(return_type, GraphQLNonNull)
-        named = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-        attribute = definition.python_name
-        if isinstance(named, GraphQLScalarType | GraphQLEnumType):
-            return _Field(key, details, attribute, named.coerce_output_value, None, nullable)
-        if isinstance(named, GraphQLObjectType):
-            return _Field(key, details, attribute, None, named, nullable)
-        if isinstance(named, GraphQLList):
-            return _Field(key, details, attribute, None, None, nullable, named)
-        return slow
-
-    def _readable(self, definition: StrawberryField) -> bool:
-        """A plain attribute, and — if tier-gated — one this caller may read."""
-        if definition.base_resolver is not None:
-            return False
-        viewer = getattr(self.context_value, "viewer", None)
-        for extension in definition.extensions:
-            if not isinstance(extension, PermissionExtension):
-                return False
-            for permission in extension.permissions:
-                if not isinstance(permission, TierPermission) or viewer is None:
-                    return False
-                if not tier_allows(viewer.tier, permission.tier):
-                    return False
-        return True
+    def _sub_reader(self, field: PlainField) -> Reader | None:
+        assert field.object_type is not None
+        grouped_field_set = self.collect_subfields(field.object_type, field.details)[0]
+        return self._plan(field.object_type, grouped_field_set).reader

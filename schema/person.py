@@ -17,6 +17,7 @@ from resolvers.access import Tier
 from resolvers.rows import PersonRow, RelationRow
 from schema.address import Address
 from schema.directives import requires_tier
+from schema.plan import NOT_READY, READ_AHEAD
 
 if TYPE_CHECKING:
     from schema.relation import Relation
@@ -84,46 +85,60 @@ class Deregistration:
     date: dt.date | None = strawberry.field(description="Avregistreringsdatum — the date.")
 
 
-def _relations(
-    root: PersonRow, info: Info, codes_: tuple[str, ...] | None, *, first: bool = False
-) -> Any:
-    """The person's relations with these codes: at once if loaded ahead, else awaitable."""
-    ahead = info.context.relations_ahead.get(root.id)
-    if ahead is not None:
-        return _pick(ahead, codes_, first)
+class _Relations:
+    """A relation field: the person's relations with some codes (all when None).
 
-    async def load() -> Any:
-        rows = await info.context.loaders.relations_by_person_id.load(root.id)
-        return _pick(rows, codes_, first)
+    Answers at once from relations loaded ahead for a page (``read_ahead``, which the
+    execution context calls directly), else through the loader.
+    """
 
-    return load()
+    def __init__(self, codes_: tuple[str, ...] | None, *, first: bool = False) -> None:
+        self.codes = codes_
+        self.first = first
+
+    def read_ahead(self, root: PersonRow, context: Any) -> Any:
+        rows = context.relations_ahead.get(root.id)
+        return NOT_READY if rows is None else self._pick(rows)
+
+    def resolve(self, root: PersonRow, info: Info) -> Any:
+        ready = self.read_ahead(root, info.context)
+        if ready is not NOT_READY:
+            return ready
+
+        async def load() -> Any:
+            return self._pick(await info.context.loaders.relations_by_person_id.load(root.id))
+
+        return load()
+
+    def _pick(self, rows: list[RelationRow]) -> Any:
+        found = [row for row in rows if self.codes is None or row.code in self.codes]
+        if self.first:
+            return found[0] if found else None
+        return found
 
 
-def _pick(rows: list[RelationRow], codes_: tuple[str, ...] | None, first: bool) -> Any:
-    found = [row for row in rows if codes_ is None or row.code in codes_]
-    if first:
-        return found[0] if found else None
-    return found
+_ALL, _SPOUSE = _Relations(None), _Relations(("M", "P"), first=True)
+_CHILDREN, _GUARDIANS, _WARDS = _Relations(("B",)), _Relations(("V",)), _Relations(("VF",))
 
 
 def _all_relations(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType] | None:
-    return _relations(root, info, None)
+    return _ALL.resolve(root, info)
 
 
 def _spouse(root: strawberry.Parent[PersonRow], info: Info) -> RelationType | None:
-    return _relations(root, info, ("M", "P"), first=True)
+    return _SPOUSE.resolve(root, info)
 
 
 def _children(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType] | None:
-    return _relations(root, info, ("B",))
+    return _CHILDREN.resolve(root, info)
 
 
 def _guardians(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType] | None:
-    return _relations(root, info, ("V",))
+    return _GUARDIANS.resolve(root, info)
 
 
 def _wards(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType] | None:
-    return _relations(root, info, ("VF",))
+    return _WARDS.resolve(root, info)
 
 
 async def load_relations_ahead(info: Info, persons: list[PersonRow]) -> None:
@@ -197,25 +212,32 @@ class Person:
     )
     relations: list[RelationType] | None = strawberry.field(
         resolver=_all_relations,
+        metadata={READ_AHEAD: _ALL.read_ahead},
         description="Relationer — all current relations: spouse, partner, children, "
         "parents, guardians and wards.",
         extensions=requires_tier(Tier.RELATIONS),
     )
     spouse: RelationType | None = strawberry.field(
         resolver=_spouse,
+        metadata={READ_AHEAD: _SPOUSE.read_ahead},
         description="Make/maka eller registrerad partner — current spouse or partner.",
         extensions=requires_tier(Tier.RELATIONS),
     )
     children: list[RelationType] | None = strawberry.field(
-        resolver=_children, description="Barn — children.", extensions=requires_tier(Tier.RELATIONS)
+        resolver=_children,
+        metadata={READ_AHEAD: _CHILDREN.read_ahead},
+        description="Barn — children.",
+        extensions=requires_tier(Tier.RELATIONS),
     )
     guardians: list[RelationType] | None = strawberry.field(
         resolver=_guardians,
+        metadata={READ_AHEAD: _GUARDIANS.read_ahead},
         description="Vårdnadshavare — the person's guardians (custody holders).",
         extensions=requires_tier(Tier.RELATIONS),
     )
     wards: list[RelationType] | None = strawberry.field(
         resolver=_wards,
+        metadata={READ_AHEAD: _WARDS.read_ahead},
         description="Vårdnadshavare för — the persons this person is guardian of.",
         extensions=requires_tier(Tier.RELATIONS),
     )
