@@ -55,10 +55,11 @@ LIMIT $4
 # $1 last name, $2 first name, $3/$4 birth years, $5 postal town, $6 how many matches
 # make a search too broad, $7 offset, $8 page size. Text is folded (lower case, no
 # diacritics) as the indexed columns are. Returns one row even for an empty page,
-# carrying the number of matches (at most $6).
+# carrying the number of matches (at most $6). The criteria are folded once
+# (MATERIALIZED): inlined, a generic plan would fold them again for every candidate row.
 PERSONS_BY_NAME = _per_tier(
     """
-WITH criteria AS (
+WITH criteria AS MATERIALIZED (
     SELECT
         search_fold($1::text) AS last_name,
         search_fold($2::text) AS first_name,
