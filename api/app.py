@@ -8,10 +8,8 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
-import orjson
 from starlette.applications import Starlette
 from starlette.authentication import (
     AuthCredentials,
@@ -22,21 +20,16 @@ from starlette.authentication import (
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
-from strawberry.types import ExecutionResult
 
 from api.auth import InvalidToken, PublicKeys, TokenVerifier, ensure_dev_keys
-from api.graphiql import default_query
+from api.graphql_http import GraphQLEndpoint, unauthenticated
 from api.settings import Settings
 from resolvers.access import Viewer
 from resolvers.db import create_pool, migrate
-from schema.build import build_schema, coded_errors
-from schema.context import Context, Limits, build_context
-from schema.errors import UNAUTHENTICATED
+from schema.context import Limits
 
 logger = logging.getLogger("vastfolket.api")
 
@@ -94,76 +87,8 @@ class BearerTokens(AuthenticationBackend):
         return AuthCredentials(["authenticated"]), ViewerUser(viewer)
 
 
-def unauthenticated(message: str) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": UNAUTHENTICATED}}]}
-    return Response(
-        orjson.dumps(body),
-        status_code=401,
-        media_type="application/json",
-        headers={"WWW-Authenticate": 'Bearer realm="vastfolket"'},
-    )
-
-
 def _auth_error(conn: HTTPConnection, error: AuthenticationError) -> Response:
     return unauthenticated(f"Not authenticated: {error}.")
-
-
-class GraphQLView(GraphQL[Context | None, None]):
-    """Strawberry's ASGI view with our context, auth gate, JSON encoder and GraphiQL."""
-
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(build_schema(), **kwargs)
-        self.limits = Limits(settings.max_page_size, settings.search_max_matches)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not _is_ide_page(scope):
-            user = scope.get("user")
-            if user is None or not user.is_authenticated:
-                message = "Not authenticated: send 'Authorization: Bearer <token>'."
-                await unauthenticated(message)(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
-
-    async def get_context(self, request: Any, response: Any) -> Context | None:
-        viewer = getattr(request.user, "viewer", None)
-        if viewer is None:  # only the GraphiQL page gets past the gate without a token
-            return None
-        return build_context(
-            request.app.state.pool,
-            viewer,
-            request_id=request.scope["state"]["request_id"],
-            limits=self.limits,
-        )
-
-    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        if result.errors:
-            result.errors = coded_errors(result.errors, request.scope["state"]["request_id"])
-        return await super().process_result(request, result)
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
-
-    def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)  # its JSONDecodeError is json's: a bad body is still a 400
-
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        query = await default_query(request.app.state.pool)
-        return HTMLResponse(_with_default_query(self.graphql_ide_html, query))
-
-
-def _is_ide_page(scope: Scope) -> bool:
-    return scope["method"] == "GET" and b"query=" not in scope.get("query_string", b"")
-
-
-def _with_default_query(html: str, query: str) -> str:
-    literal = query.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
-    return re.sub(
-        r"const EXAMPLE_QUERY = `.*?`;",
-        lambda _: f"const EXAMPLE_QUERY = `{literal}`;",
-        html,
-        count=1,
-        flags=re.S,
-    )
 
 
 async def healthz(request: Request) -> Response:
@@ -221,7 +146,11 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", GraphQLView(settings), methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLEndpoint(Limits(settings.max_page_size, settings.search_max_matches)),
+                methods=["GET", "POST"],
+            ),
         ],
         middleware=[
             Middleware(RequestId),

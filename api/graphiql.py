@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import asyncpg
 
 from resolvers.demo import examples
@@ -52,3 +54,15 @@ async def default_query(pool: asyncpg.Pool) -> str:
         number = numbers[0] if numbers else FALLBACK_PERSONNUMMER
         _cached = _QUERY % Personnummer(number).short()
     return _cached
+
+
+def with_default_query(html: str, query: str) -> str:
+    """GraphiQL's page with ``query`` as the query it opens with."""
+    literal = query.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
+    return re.sub(
+        r"const EXAMPLE_QUERY = `.*?`;",
+        lambda _: f"const EXAMPLE_QUERY = `{literal}`;",
+        html,
+        count=1,
+        flags=re.S,
+    )

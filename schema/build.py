@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 
 from schema import errors
 from schema.execution import PlainFieldsExecutionContext
@@ -59,20 +57,9 @@ def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
     )
 
 
-class VastfolketSchema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Errors are coded, and the unexpected ones logged, by ``coded_errors``."""
-
-
 def build_schema() -> strawberry.Schema:
-    return VastfolketSchema(
-        query=Query,
-        execution_context_class=PlainFieldsExecutionContext,
-        extensions=[
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-        ],
-    )
+    """The schema as Strawberry declares it; ``api.graphql_http`` executes it."""
+    return strawberry.Schema(query=Query, execution_context_class=PlainFieldsExecutionContext)
 
 
 def sdl() -> str:

@@ -1,0 +1,158 @@
+"""The GraphQL HTTP endpoint: POST (and GET, for queries) and the GraphiQL page.
+
+Strawberry declares the schema; this endpoint runs it on graphql-core directly:
+documents parsed and validated once per distinct query text, the plain-field
+execution context, orjson in and out. Strawberry's own view does the same through
+layers of hooks and wrappers that cost about a third of a lookup's CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import orjson
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+)
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.schema import validate_document
+
+from api.graphiql import default_query, with_default_query
+from schema.build import build_schema, coded_errors
+from schema.context import Limits, build_context
+from schema.errors import UNAUTHENTICATED
+from schema.execution import PlainFieldsExecutionContext
+
+BAD_REQUEST = "BAD_REQUEST"
+DOCUMENT_CACHE_SIZE = 1024
+
+
+class Prepared(NamedTuple):
+    document: DocumentNode | None
+    errors: list[GraphQLError]
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def error_response(message: str, code: str, status: int, **headers: str) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+
+
+def unauthenticated(message: str) -> Response:
+    return error_response(
+        message, UNAUTHENTICATED, 401, **{"WWW-Authenticate": 'Bearer realm="vastfolket"'}
+    )
+
+
+class GraphQLEndpoint:
+    def __init__(self, limits: Limits) -> None:
+        self.schema = build_schema()._schema
+        self.limits = limits
+        self.prepare = lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._prepare)
+        self.graphiql_html = get_graphql_ide_html(graphql_ide="graphiql")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if request.method == "GET" and "query" not in request.query_params:
+            response: Response = await self.graphiql(request)
+        elif not getattr(scope.get("user"), "is_authenticated", False):
+            response = unauthenticated("Not authenticated: send 'Authorization: Bearer <token>'.")
+        else:
+            try:
+                response = await self.answer(request)
+            except BadRequest as error:
+                response = error_response(str(error), BAD_REQUEST, error.status)
+        await response(scope, receive, send)
+
+    async def graphiql(self, request: Request) -> Response:
+        query = await default_query(request.app.state.pool)
+        return HTMLResponse(with_default_query(self.graphiql_html, query))
+
+    async def answer(self, request: Request) -> Response:
+        query, variables, operation_name = await _parameters(request)
+        prepared = self.prepare(query)
+        request_id = request.scope["state"]["request_id"]
+        if prepared.document is None:
+            result = ExecutionResult(None, prepared.errors)
+        else:
+            _check_method(request, prepared.document, operation_name)
+            context = build_context(
+                request.app.state.pool, request.user.viewer, request_id=request_id,
+                limits=self.limits,
+            )  # fmt: skip
+            outcome = execute(
+                self.schema,
+                prepared.document,
+                context_value=context,
+                variable_values=variables,
+                operation_name=operation_name,
+                executor_class=PlainFieldsExecutionContext,
+                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+            )
+            result = await outcome if isinstance(outcome, Awaitable) else outcome
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [error.formatted for error in coded_errors(result.errors, request_id)]
+        return Response(orjson.dumps(body), media_type="application/json")
+
+    def _prepare(self, query: str) -> Prepared:
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return Prepared(None, [error])
+        errors = validate_document(self.schema, document, tuple(specified_rules))
+        return Prepared(None, errors) if errors else Prepared(document, [])
+
+
+async def _parameters(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:
+    if request.method == "GET":
+        params: dict[str, Any] = dict(request.query_params)
+        if "variables" in params:
+            params["variables"] = _json(params["variables"], "`variables` is not valid JSON")
+    else:
+        params = _json(await request.body(), "the request body is not valid JSON")
+    if not isinstance(params, dict):
+        raise BadRequest("the request body must be a JSON object")
+    query, variables = params.get("query"), params.get("variables")
+    operation_name = params.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise BadRequest("no GraphQL query found in the request ('query' must be a string)")
+    if variables is not None and not isinstance(variables, dict):
+        raise BadRequest("'variables' must be a JSON object")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise BadRequest("'operationName' must be a string")
+    return query, variables, operation_name
+
+
+def _json(data: str | bytes, complaint: str) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise BadRequest(complaint) from None
+
+
+def _check_method(request: Request, document: DocumentNode, operation_name: str | None) -> None:
+    """Only queries over GET: a link must not be able to change anything."""
+    if request.method != "GET":
+        return
+    operation = get_operation_ast(document, operation_name)
+    if operation is not None and operation.operation is not OperationType.QUERY:
+        raise BadRequest("only queries may be sent with GET; use POST", status=405)
