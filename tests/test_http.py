@@ -131,13 +131,27 @@ async def test_a_remembered_token_is_refused_once_it_expires(
         assert_unauthenticated(await client.post("/graphql", json=VIEWER, headers=headers))
 
 
-async def test_a_body_that_is_not_json_is_a_client_error(api: Api) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [b'{"query": "{ viewer { subject } }"', b"[]", b'{"variables": {}}', b'{"query": ""}',
+     b'{"query": "{ viewer { subject } }", "variables": [1]}'],
+)  # fmt: skip
+async def test_a_malformed_request_is_a_client_error_with_a_code(api: Api, body: bytes) -> None:
     response = await api.client.post(
         "/graphql",
-        content=b'{"query": "{ viewer { subject } }"',
-        headers={
-            "Authorization": f"Bearer {api.token(Tier.BASIC)}",
-            "Content-Type": "application/json",
-        },
+        content=body,
+        headers={"Authorization": f"Bearer {api.token(Tier.BASIC)}"},
     )
     assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+
+
+async def test_queries_may_be_sent_with_get(api: Api) -> None:
+    response = await api.client.get(
+        "/graphql",
+        params={"query": "query ($x: Boolean!) { viewer { subject @include(if: $x) } }",
+                "variables": '{"x": true}'},
+        headers={"Authorization": f"Bearer {api.token(Tier.BASIC)}"},
+    )  # fmt: skip
+    assert response.json() == {"data": {"viewer": {"subject": "tester"}}}
