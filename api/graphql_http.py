@@ -43,6 +43,9 @@ DOCUMENT_CACHE_SIZE = 1024
 class Prepared(NamedTuple):
     document: DocumentNode | None
     errors: list[GraphQLError]
+    # Execution plans may be shared between requests unless variables can change
+    # which fields are selected (the text mentions @include or @skip: a cautious test).
+    shared_plans: bool = False
 
 
 class BadRequest(Exception):
@@ -106,6 +109,7 @@ class GraphQLEndpoint:
                 operation_name=operation_name,
                 executor_class=PlainFieldsExecutionContext,
                 is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+                shared_plans=prepared.shared_plans,
             )
             result = await outcome if isinstance(outcome, Awaitable) else outcome
         body: dict[str, Any] = {"data": result.data}
@@ -119,7 +123,9 @@ class GraphQLEndpoint:
         except GraphQLError as error:
             return Prepared(None, [error])
         errors = validate_document(self.schema, document, tuple(specified_rules))
-        return Prepared(None, errors) if errors else Prepared(document, [])
+        if errors:
+            return Prepared(None, errors)
+        return Prepared(document, [], "@include" not in query and "@skip" not in query)
 
 
 async def _parameters(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:

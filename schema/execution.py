@@ -19,21 +19,40 @@ from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.plan import NOT_READY, PlainField, Reader, compile_reader, is_type, plan_field
+from schema.plan import (
+    NOT_READY,
+    PlainField,
+    SelectionReader,
+    compile_reader,
+    is_type,
+    plan_field,
+)
 
 _CANNOT = object()  # a fast path declines; graphql-core's own path takes over
+SHARED_PLANS = 4096
 
 
 class _Plan(NamedTuple):
-    grouped_field_set: Any  # kept so that its id is not reused while the request runs
+    pinned: Any  # what the plan's key is made of, kept alive so no id in it is reused
     fields: list[PlainField]
-    reader: Reader | None
+    reader: SelectionReader | None
+
+
+# Plans shared between requests, by the selection's field nodes in a cached document
+# and the caller's tier: the same query text is planned once, not once per request.
+_shared: dict[tuple[Any, ...], _Plan] = {}
 
 
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, shared_plans: bool = False, **kwargs: Any) -> None:
+        """``shared_plans``: the document is cached and its selections do not depend on
+        variables (no ``@include``/``@skip``), so plans may serve later requests."""
         super().__init__(*args, **kwargs)
         self._plans: dict[int, _Plan] = {}  # by grouped field set, memoized per selection
+        self._shared_plans = shared_plans
+        viewer = getattr(self.context_value, "viewer", None)
+        self._viewer = viewer
+        self._tier = None if viewer is None else viewer.tier
 
     def execute_fields(
         self,
@@ -46,14 +65,17 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._plan(parent_type, grouped_field_set)
         if plan.reader is not None:
             try:
-                return plan.reader(source_value)
+                return plan.reader(source_value, self.context_value)
             except Exception:  # the general path below reports it exactly
                 pass
         results: dict[str, Any] = {}
         pending: list[str] = []
         try:
-            for field in plan.fields:
-                result = self._execute(field, parent_type, source_value, path, position_context)
+            for field, details in zip(plan.fields, grouped_field_set.values(), strict=True):
+                # A shared plan's field details are an earlier request's: use this one's.
+                result = self._execute(
+                    field, details, parent_type, source_value, path, position_context
+                )
                 if result is Undefined:
                     continue
                 results[field.key] = result
@@ -68,9 +90,18 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._gather(results, pending)
 
     def _execute(
-        self, field: PlainField, parent_type: GraphQLObjectType, source: Any, path: Any, ctx: Any
+        self,
+        field: PlainField,
+        details: Any,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        path: Any,
+        ctx: Any,
     ) -> Any:
-        value = NOT_READY if field.read is None else field.read(source)
+        if field.read is None:
+            value = NOT_READY
+        else:
+            value = field.read(source, self.context_value) if field.ahead else field.read(source)
         if value is not NOT_READY:
             if value is None and field.nullable:
                 return None
@@ -80,14 +111,14 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     return coerced
             elif value is not None and field.is_list:
                 field_path = Path(path, field.key, parent_type.name)
-                done = self._object_list(field, field_path, value, ctx)
+                done = self._object_list(field.object_type, details, field_path, value, ctx)
                 if done is not _CANNOT:
                     return done
             elif value is not None and field.object_type and is_type(field.object_type, value):
                 field_path = Path(path, field.key, parent_type.name)
-                return self._object(field.object_type, field.details, field_path, value, ctx)
+                return self._object(field.object_type, details, field_path, value, ctx)
         field_path = Path(path, field.key, parent_type.name)
-        return self.execute_field(parent_type, source, field.details, field_path, ctx)
+        return self.execute_field(parent_type, source, details, field_path, ctx)
 
     def complete_list_value(
         self,
@@ -100,18 +131,15 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         item_type = getattr(return_type.of_type, "of_type", return_type.of_type)
         if isinstance(item_type, GraphQLObjectType):
-            field = PlainField("", field_details_list, None, None, item_type, True, is_list=True)
-            done = self._object_list(field, path, result, position_context)
+            done = self._object_list(item_type, field_details_list, path, result, position_context)
             if done is not _CANNOT:
                 return done
         return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def _object_list(self, field: PlainField, path: Path, items: Any, ctx: Any) -> Any:
+    def _object_list(self, object_type: Any, details: Any, path: Path, items: Any, ctx: Any) -> Any:
         """Complete a plain list of objects item by item, or decline (``_CANNOT``)."""
-        object_type = field.object_type
-        assert object_type is not None
         if not isinstance(items, list):
             return _CANNOT
         for item in items:
@@ -120,7 +148,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed: list[Any] = []
         pending: list[int] = []
         for index, item in enumerate(items):
-            result = self._object(object_type, field.details, path.add_key(index, None), item, ctx)
+            result = self._object(object_type, details, path.add_key(index, None), item, ctx)
             if self.is_awaitable(result):
                 pending.append(index)
             completed.append(result)
@@ -166,17 +194,29 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan:
         plan = self._plans.get(id(grouped_field_set))
-        if plan is None:
-            fields = [
-                plan_field(self.schema, parent_type, key, details, self.context_value)
-                for key, details in grouped_field_set.items()
-            ]
-            reader = compile_reader(fields, self._sub_reader)
-            plan = _Plan(grouped_field_set, fields, reader)
-            self._plans[id(grouped_field_set)] = plan
+        if plan is not None:
+            return plan
+        if not self._shared_plans:
+            plan = self._new_plan(parent_type, grouped_field_set, grouped_field_set)
+        else:
+            nodes = tuple(item.node for group in grouped_field_set.values() for item in group)
+            key = (parent_type.name, self._tier, *map(id, nodes))
+            plan = _shared.get(key) or self._new_plan(parent_type, grouped_field_set, nodes)
+            if key not in _shared:
+                if len(_shared) >= SHARED_PLANS:
+                    del _shared[next(iter(_shared))]
+                _shared[key] = plan
+        self._plans[id(grouped_field_set)] = _Plan(grouped_field_set, plan.fields, plan.reader)
         return plan
 
-    def _sub_reader(self, field: PlainField) -> Reader | None:
+    def _new_plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any, pin: Any) -> _Plan:
+        fields = [
+            plan_field(self.schema, parent_type, key, details, self._viewer)
+            for key, details in grouped_field_set.items()
+        ]
+        return _Plan(pin, fields, compile_reader(fields, self._sub_reader))
+
+    def _sub_reader(self, field: PlainField) -> SelectionReader | None:
         assert field.object_type is not None
         grouped_field_set = self.collect_subfields(field.object_type, field.details)[0]
         return self._plan(field.object_type, grouped_field_set).reader

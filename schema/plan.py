@@ -14,7 +14,6 @@ and graphql-core's own path answers instead, errors and all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -37,7 +36,8 @@ STRAWBERRY_FIELD = "strawberry-definition"
 READ_AHEAD = "read_ahead"  # field metadata: (root, context) -> value or NOT_READY
 NOT_READY = object()
 
-Reader = Callable[[Any], Any]
+Reader = Callable[..., Any]  # a field: (source) or, reading ahead, (source, context)
+SelectionReader = Callable[[Any, Any], dict[str, Any]]  # (source, context) -> answer
 
 
 class Fallback(Exception):
@@ -52,6 +52,7 @@ class PlainField(NamedTuple):
     object_type: GraphQLObjectType | None  # set for a plain object, or the items of a list
     nullable: bool
     is_list: bool = False
+    ahead: bool = False  # ``read`` takes the request context too (a read-ahead field)
 
 
 def is_type(object_type: GraphQLObjectType, value: Any) -> bool:
@@ -65,7 +66,7 @@ def plan_field(
     parent_type: GraphQLObjectType,
     key: str,
     details: Any,
-    context: Any,
+    viewer: Viewer | None,
 ) -> PlainField:
     node = details[0].node
     general = PlainField(key, details, None, None, None, True)
@@ -75,7 +76,9 @@ def plan_field(
     definition = field_def.extensions.get(STRAWBERRY_FIELD)
     if not isinstance(definition, StrawberryField):
         return general
-    read = _reader(definition, context)
+    if not _permitted(definition, viewer):
+        return general
+    read, ahead = _reader(definition)
     if read is None:
         return general
     return_type = field_def.type
@@ -84,29 +87,20 @@ def plan_field(
     if isinstance(named, GraphQLScalarType | GraphQLEnumType):
         return PlainField(key, details, read, named.coerce_output_value, None, nullable)
     if isinstance(named, GraphQLObjectType):
-        return PlainField(key, details, read, None, named, nullable)
+        return PlainField(key, details, read, None, named, nullable, ahead=ahead)
     if isinstance(named, GraphQLList):
         item = named.of_type
         item = item.of_type if isinstance(item, GraphQLNonNull) else item
         if isinstance(item, GraphQLObjectType):
-            return PlainField(key, details, read, None, item, nullable, is_list=True)
+            return PlainField(key, details, read, None, item, nullable, True, ahead)
     return general
 
 
-def _reader(definition: StrawberryField, context: Any) -> Reader | None:
-    """How to read the field at once, if it is plain and this caller may see it."""
-    if not _permitted(definition, getattr(context, "viewer", None)):
-        return None
+def _reader(definition: StrawberryField) -> tuple[Reader | None, bool]:
+    """How to read the field at once: an attribute, or a declared read-ahead."""
     if definition.base_resolver is None:
-        return attrgetter(definition.python_name)
-    read_ahead = dict(definition.metadata or {}).get(READ_AHEAD)
-    if read_ahead is None:
-        return None
-    return partial(_ahead, read_ahead, context)
-
-
-def _ahead(read_ahead: Callable[[Any, Any], Any], context: Any, root: Any) -> Any:
-    return read_ahead(root, context)
+        return attrgetter(definition.python_name), False
+    return dict(definition.metadata or {}).get(READ_AHEAD), True
 
 
 def _permitted(definition: StrawberryField, viewer: Viewer | None) -> bool:
@@ -123,8 +117,8 @@ def _permitted(definition: StrawberryField, viewer: Viewer | None) -> bool:
 
 
 def compile_reader(
-    fields: list[PlainField], reader_for: Callable[[PlainField], Reader | None]
-) -> Reader | None:
+    fields: list[PlainField], reader_for: Callable[[PlainField], SelectionReader | None]
+) -> SelectionReader | None:
     """One function answering the whole selection, or None if a field is not plain.
 
     ``reader_for`` gives the compiled reader of an object field's sub-selection.
@@ -138,10 +132,10 @@ def compile_reader(
             return None
         steps.append((field.key, field.read, field.coerce, sub, field))
 
-    def read_all(source: Any) -> dict[str, Any]:
+    def read_all(source: Any, context: Any) -> dict[str, Any]:
         answer: dict[str, Any] = {}
         for key, read, coerce, sub, field in steps:
-            value = read(source)
+            value = read(source, context) if field.ahead else read(source)
             if value is NOT_READY:
                 raise Fallback
             if value is None:
@@ -151,9 +145,9 @@ def compile_reader(
             elif coerce is not None:
                 answer[key] = _leaf(coerce, value)
             elif field.is_list:
-                answer[key] = [_object(field, sub, item) for item in value]
+                answer[key] = [_object(field, sub, item, context) for item in value]
             else:
-                answer[key] = _object(field, sub, value)
+                answer[key] = _object(field, sub, value, context)
         return answer
 
     return read_all
@@ -166,8 +160,8 @@ def _leaf(coerce: Reader, value: Any) -> Any:
     return coerced
 
 
-def _object(field: PlainField, read: Any, value: Any) -> Any:
+def _object(field: PlainField, read: Any, value: Any, context: Any) -> Any:
     assert field.object_type is not None
     if value is None or not is_type(field.object_type, value):
         raise Fallback  # a null item, or one of another type: the general path reports it
-    return read(value)
+    return read(value, context)

@@ -142,3 +142,16 @@ async def test_published_sdl_declares_the_tier_of_each_gated_field(app: object) 
         assert "@requiresTier(tier: RELATIONS)" in next(
             line for line in text.splitlines() if line.strip().startswith(f"{field}:")
         )
+
+
+async def test_a_query_planned_for_a_higher_tier_still_forbids_a_lower_one(
+    api: Api, clean_db: asyncpg.Pool
+) -> None:
+    """The same query text, first at RELATIONS, then at BASIC: no plan leaks across."""
+    wife, _ = await married_couple(clean_db)
+    full = await api.query(FULL, {"pnr": wife}, tier=Tier.RELATIONS)
+    assert full["data"]["person"]["movedInDate"] and "errors" not in full
+    basic = await api.query(FULL, {"pnr": wife}, tier=Tier.BASIC)
+    assert basic["data"]["person"]["movedInDate"] is None
+    assert basic["data"]["person"]["relations"] is None
+    assert {error["extensions"]["code"] for error in basic["errors"]} == {"FORBIDDEN"}
