@@ -168,7 +168,7 @@ async def search_by_name(
         offset,
         first + 1,
     )
-    found = [_person(record, tier, 1) for record in records if record["id"] is not None]
+    found = [_person(record, tier, 1) for record in records if record["p_id"] is not None]
     rows = found[:first]
     cursors = [str(offset + index + 1) for index in range(len(rows))]
     return NameSearchResult(records[0]["total"], Page(rows, cursors, len(found) > first))

@@ -21,36 +21,39 @@ from resolvers.rows import (
 )
 
 ADDRESS_FIELDS = AddressRow._fields  # kind first: NULL when absent
-_ADDRESS_ALIASES = ("f", "s", "u")  # folkbokföringsadress, särskild, utlandsadress
-
-ADDRESS_JOINS = """
-LEFT JOIN address AS f ON f.person_id = p.id AND f.kind = 'F'
-LEFT JOIN address AS s ON s.person_id = p.id AND s.kind = 'S'
-LEFT JOIN address AS u ON u.person_id = p.id AND u.kind = 'U'
-"""
+_KINDS = ("F", "S", "U")  # folkbokföringsadress, särskild postadress, utlandsadress
 
 
-def _select_list(columns: Sequence[str]) -> str:
-    person = [f"p.{name}" for name in columns]
-    addresses = [
-        f"{alias}.{name} AS {alias}_{name}" for alias in _ADDRESS_ALIASES for name in ADDRESS_FIELDS
+def address_joins(person: str = "p") -> str:
+    """Join the three addresses of the person selected as ``person``."""
+    return "\n".join(
+        f"LEFT JOIN address AS {person}_{kind} "
+        f"ON {person}_{kind}.person_id = {person}.id AND {person}_{kind}.kind = '{kind}'"
+        for kind in _KINDS
+    )
+
+
+ADDRESS_JOINS = address_joins()
+
+
+def _columns(tier: Tier) -> Sequence[str]:
+    return BASIC_PERSON_COLUMNS if tier is Tier.BASIC else PERSON_COLUMNS
+
+
+def person_columns(tier: Tier, person: str = "p") -> str:
+    """The select list for a person at ``tier`` (data above it is never read), with
+    their addresses joined by ``address_joins(person)``."""
+    names = [f"{person}.{name} AS {person}_{name}" for name in _columns(tier)]
+    names += [
+        f"{person}_{kind}.{name} AS {person}_{kind}_{name}"
+        for kind in _KINDS
+        for name in ADDRESS_FIELDS
     ]
-    return ", ".join(person + addresses)
+    return ", ".join(names)
 
 
-_SELECT = {
-    tier: _select_list(BASIC_PERSON_COLUMNS if tier is Tier.BASIC else PERSON_COLUMNS)
-    for tier in Tier
-}
-_WIDTH = {
-    tier: len(BASIC_PERSON_COLUMNS if tier is Tier.BASIC else PERSON_COLUMNS) for tier in Tier
-}
+_WIDTH = {tier: len(_columns(tier)) for tier in Tier}
 PERSON_RECORD_WIDTH = {tier: _WIDTH[tier] + 3 * len(ADDRESS_FIELDS) for tier in Tier}
-
-
-def person_columns(tier: Tier) -> str:
-    """The select list for a person at ``tier``: data above it is never read."""
-    return _SELECT[tier]
 
 
 def person_from_record(record: Any, tier: Tier, start: int = 0) -> PersonRow | None:

@@ -6,7 +6,12 @@ import asyncpg
 from aiodataloader import DataLoader
 
 from resolvers.access import Tier
-from resolvers.records import ADDRESS_JOINS, person_columns, person_from_record
+from resolvers.records import (
+    PERSON_RECORD_WIDTH,
+    address_joins,
+    person_columns,
+    person_from_record,
+)
 from resolvers.rows import PersonRow, RelationRow
 
 # Current relations with the related person (and their addresses) when they are in the
@@ -19,16 +24,56 @@ SELECT
     r.related_personnummer,
     r.valid_from,
     r.valid_to,
-    {person_columns(tier)}
+    {person_columns(tier, "rp")}
 FROM visible_relation AS r
-LEFT JOIN visible_person AS p ON p.personnummer = r.related_personnummer
-{ADDRESS_JOINS}
+LEFT JOIN visible_person AS rp ON rp.personnummer = r.related_personnummer
+{address_joins("rp")}
 WHERE r.person_id = ANY($1::bigint[])
   AND (r.valid_to IS NULL OR r.valid_to > current_date)
 ORDER BY r.person_id, r.kind, r.related_personnummer
 """
     for tier in Tier
 }
+
+# One person by number with their current relations: a lookup in one statement. One
+# row per relation (or one row with NULL relation columns when there is none).
+PERSON_WITH_RELATIONS = {
+    tier: f"""
+SELECT
+    {person_columns(tier, "p")},
+    r.kind,
+    r.related_personnummer,
+    r.valid_from,
+    r.valid_to,
+    {person_columns(tier, "rp")}
+FROM visible_person AS p
+{address_joins("p")}
+LEFT JOIN visible_relation AS r
+  ON r.person_id = p.id AND (r.valid_to IS NULL OR r.valid_to > current_date)
+LEFT JOIN visible_person AS rp ON rp.personnummer = r.related_personnummer
+{address_joins("rp")}
+WHERE p.personnummer = $1
+ORDER BY r.kind, r.related_personnummer
+"""
+    for tier in Tier
+}
+
+
+def _relation(record: asyncpg.Record, tier: Tier, start: int) -> RelationRow:
+    person = person_from_record(record, tier, start + 4)
+    return RelationRow(*record[start : start + 4], person=person)  # type: ignore[misc]
+
+
+async def person_with_relations(
+    pool: asyncpg.Pool, tier: Tier, personnummer: str
+) -> tuple[PersonRow | None, list[RelationRow]]:
+    """A visible person and their current relations, or (None, []) if not visible."""
+    records = await pool.fetch(PERSON_WITH_RELATIONS[tier], personnummer)
+    if not records:
+        return None, []
+    start = PERSON_RECORD_WIDTH[tier]
+    relations = [_relation(record, tier, start) for record in records if record[start]]
+    return person_from_record(records[0], tier), relations
 
 
 class RelationsByPersonIdLoader(DataLoader):
@@ -43,13 +88,13 @@ class RelationsByPersonIdLoader(DataLoader):
     async def batch_load_fn(self, keys: list[int]) -> list[list[RelationRow]]:
         found: dict[int, list[RelationRow]] = {key: [] for key in keys}
         for record in await self.pool.fetch(RELATIONS_BY_PERSON_ID[self.tier], keys):
-            person = person_from_record(record, self.tier, 5)
-            if person is not None:
-                self._remember(person)
-            relation = RelationRow(*record[1:5], person=person)  # type: ignore[misc]
+            relation = _relation(record, self.tier, 1)
             found[record["person_id"]].append(relation)
+        self.remember([relation for relations in found.values() for relation in relations])
         return [found[key] for key in keys]
 
-    def _remember(self, person: PersonRow) -> None:
-        """Later lookups of the same person by number need no statement."""
-        self.persons.prime(person.personnummer, person)
+    def remember(self, relations: list[RelationRow]) -> None:
+        """Later lookups of the related persons by number need no statement."""
+        for relation in relations:
+            if relation.person is not None:
+                self.persons.prime(relation.person.personnummer, relation.person)

@@ -14,6 +14,7 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.access import Tier
+from resolvers.relations import person_with_relations
 from resolvers.rows import PersonRow, RelationRow
 from schema.address import Address
 from schema.directives import requires_tier
@@ -139,6 +140,17 @@ def _guardians(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationT
 
 def _wards(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType] | None:
     return _WARDS.resolve(root, info)
+
+
+async def load_with_relations(info: Info, personnummer: str) -> PersonRow | None:
+    """A person and their relations in one statement, when the query asks for both."""
+    context = info.context
+    row, relations = await person_with_relations(context.pool, context.viewer.tier, personnummer)
+    if row is not None:
+        context.relations_ahead[row.id] = relations
+        context.loaders.relations_by_person_id.prime(row.id, relations)
+        context.loaders.relations_by_person_id.remember(relations)
+    return row
 
 
 async def load_relations_ahead(info: Info, persons: list[PersonRow]) -> None:

@@ -20,6 +20,7 @@ from schema.person import (
     PersonResult,
     ProtectedPerson,
     load_relations_ahead,
+    load_with_relations,
 )
 from schema.selection import selects_relations
 
@@ -107,9 +108,12 @@ class Query:
         number = _number(personnummer, "personnummer")
         if number.is_coordination_number:
             return PersonNotFound(personnummer=number.digits, message=COORDINATION_MESSAGE)
-        row = await info.context.loaders.person_by_personnummer.load(number.digits)
+        if may_read(info, AccessTier.RELATIONS) and selects_relations(info):
+            row = await load_with_relations(info, number.digits)
+        else:
+            row = await info.context.loaders.person_by_personnummer.load(number.digits)
         if row is not None:
-            return row  # a PersonRow is read as a Person
+            return row  # type: ignore[return-value]  # a PersonRow is read as a Person
         if await persons.is_protected(info.context.pool, number.digits):
             return ProtectedPerson(personnummer=number.digits, notice=PROTECTED_NOTICE)
         return PersonNotFound(personnummer=number.digits, message=NOT_FOUND_MESSAGE)
