@@ -32,6 +32,14 @@ _CANNOT = object()  # a fast path declines; graphql-core's own path takes over
 SHARED_PLANS = 4096
 
 
+def _coerced(coerce: Any, value: Any) -> Any:
+    """The leaf's output value, or None to let the general path report why not."""
+    try:
+        return coerce(value)
+    except Exception:
+        return None
+
+
 class _Plan(NamedTuple):
     pinned: Any  # what the plan's key is made of, kept alive so no id in it is reused
     fields: list[PlainField]
@@ -106,7 +114,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if value is None and field.nullable:
                 return None
             if value is not None and field.coerce is not None:
-                coerced = field.coerce(value)
+                coerced = _coerced(field.coerce, value)
                 if coerced is not None and coerced is not Undefined:
                     return coerced
             elif value is not None and field.is_list:
