@@ -79,22 +79,13 @@ async def person_with_relations(
 class RelationsByPersonIdLoader(DataLoader):
     """Relations of persons, each carrying the related person it points at."""
 
-    def __init__(self, pool: asyncpg.Pool, tier: Tier, persons: DataLoader) -> None:
+    def __init__(self, pool: asyncpg.Pool, tier: Tier) -> None:
         super().__init__()
         self.pool = pool
         self.tier = tier
-        self.persons = persons
 
     async def batch_load_fn(self, keys: list[int]) -> list[list[RelationRow]]:
         found: dict[int, list[RelationRow]] = {key: [] for key in keys}
         for record in await self.pool.fetch(RELATIONS_BY_PERSON_ID[self.tier], keys):
-            relation = _relation(record, self.tier, 1)
-            found[record["person_id"]].append(relation)
-        self.remember([relation for relations in found.values() for relation in relations])
+            found[record["person_id"]].append(_relation(record, self.tier, 1))
         return [found[key] for key in keys]
-
-    def remember(self, relations: list[RelationRow]) -> None:
-        """Later lookups of the related persons by number need no statement."""
-        for relation in relations:
-            if relation.person is not None:
-                self.persons.prime(relation.person.personnummer, relation.person)

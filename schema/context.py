@@ -39,9 +39,8 @@ def build_context(
     pool: asyncpg.Pool, viewer: Viewer, *, request_id: str = "-", limits: Limits | None = None
 ) -> Context:
     """Fresh loaders for one request (they cache, and bind the running event loop)."""
-    persons = PersonByPersonnummerLoader(pool, viewer.tier)
     loaders = Loaders(
-        person_by_personnummer=persons,
-        relations_by_person_id=RelationsByPersonIdLoader(pool, viewer.tier, persons),
+        person_by_personnummer=PersonByPersonnummerLoader(pool, viewer.tier),
+        relations_by_person_id=RelationsByPersonIdLoader(pool, viewer.tier),
     )
     return Context(viewer, pool, loaders, limits or Limits(), request_id)

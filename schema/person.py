@@ -149,7 +149,6 @@ async def load_with_relations(info: Info, personnummer: str) -> PersonRow | None
     if row is not None:
         context.relations_ahead[row.id] = relations
         context.loaders.relations_by_person_id.prime(row.id, relations)
-        context.loaders.relations_by_person_id.remember(relations)
     return row
 
 
