@@ -151,7 +151,10 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             Route("/readyz", readyz),
             Route(
                 "/graphql",
-                GraphQLEndpoint(Limits(settings.max_page_size, settings.search_max_matches)),
+                GraphQLEndpoint(
+                    Limits(settings.max_page_size, settings.search_max_matches),
+                    access_log_timeout=settings.access_log_timeout_seconds,
+                ),
                 methods=["GET", "POST"],
             ),
         ],

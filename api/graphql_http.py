@@ -8,6 +8,8 @@ layers of hooks and wrappers that cost about a third of a lookup's CPU.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Awaitable
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -16,7 +18,11 @@ import orjson
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
+    InlineFragmentNode,
     OperationType,
     execute,
     get_operation_ast,
@@ -31,13 +37,18 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.schema import validate_document
 
 from api.graphiql import default_query, with_default_query
+from resolvers import access_log
 from schema.build import build_schema, coded_errors
-from schema.context import Limits, build_context
-from schema.errors import UNAUTHENTICATED
+from schema.context import Context, Limits, build_context
+from schema.errors import AUDIT_UNAVAILABLE, UNAUTHENTICATED
 from schema.execution import PlainFieldsExecutionContext
 
 BAD_REQUEST = "BAD_REQUEST"
 DOCUMENT_CACHE_SIZE = 1024
+# Ärendereferens: printable, as a case management system would write it.
+CASE_REFERENCE = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
+
+logger = logging.getLogger("vastfolket.access_log")
 
 
 class Prepared(NamedTuple):
@@ -54,8 +65,11 @@ class BadRequest(Exception):
         self.status = status
 
 
-def error_response(message: str, code: str, status: int, **headers: str) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+def error_response(
+    message: str, code: str, status: int, *, request_id: str | None = None, **headers: str
+) -> Response:
+    extensions = {"code": code} if request_id is None else {"code": code, "requestId": request_id}
+    body = {"errors": [{"message": message, "extensions": extensions}]}
     return Response(orjson.dumps(body), status, headers, media_type="application/json")
 
 
@@ -66,9 +80,10 @@ def unauthenticated(message: str) -> Response:
 
 
 class GraphQLEndpoint:
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, *, access_log_timeout: float = 2.0) -> None:
         self.schema = build_schema()._schema
         self.limits = limits
+        self.access_log_timeout = access_log_timeout
         self.prepare = lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._prepare)
         self.graphiql_html = get_graphql_ide_html(graphql_ide="graphiql")
 
@@ -91,6 +106,7 @@ class GraphQLEndpoint:
 
     async def answer(self, request: Request) -> Response:
         query, variables, operation_name = await _parameters(request)
+        case_reference = _case_reference(request)
         prepared = self.prepare(query)
         request_id = request.scope["state"]["request_id"]
         if prepared.document is None:
@@ -112,10 +128,40 @@ class GraphQLEndpoint:
                 shared_plans=prepared.shared_plans,
             )
             result = await outcome if isinstance(outcome, Awaitable) else outcome
+            if context.access:
+                origin = access_log.Origin(
+                    context.viewer,
+                    *_operation(prepared.document, operation_name),
+                    request_id,
+                    case_reference,
+                )
+                if not await self._logged(context, origin):
+                    return error_response(
+                        "The access log cannot be written, so no person data is released; "
+                        f"try again shortly (request id {request_id}).",
+                        AUDIT_UNAVAILABLE,
+                        503,
+                        request_id=request_id,
+                    )
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [error.formatted for error in coded_errors(result.errors, request_id)]
         return Response(orjson.dumps(body), media_type="application/json")
+
+    async def _logged(self, context: Context, origin: access_log.Origin) -> bool:
+        """Write what the request showed; False if that failed (the answer is withheld)."""
+        try:
+            await access_log.write(
+                context.pool, origin, context.access, timeout=self.access_log_timeout
+            )
+        except Exception:
+            logger.exception(
+                "access log not written (request %s)",
+                origin.request_id,
+                extra={"request_id": origin.request_id},
+            )
+            return False
+        return True
 
     def _prepare(self, query: str) -> Prepared:
         try:
@@ -153,6 +199,39 @@ def _json(data: str | bytes, complaint: str) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         raise BadRequest(complaint) from None
+
+
+def _case_reference(request: Request) -> str | None:
+    reference = request.headers.get("x-case-reference")
+    if reference is None:
+        return None
+    reference = reference.strip()
+    if not CASE_REFERENCE.fullmatch(reference):
+        raise BadRequest("X-Case-Reference must be 1 to 100 printable characters")
+    return reference
+
+
+def _operation(document: DocumentNode, operation_name: str | None) -> tuple[str | None, str]:
+    """The operation's name and its root fields by name (not alias), for the access log."""
+    operation = get_operation_ast(document, operation_name)
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    names: list[str] = []
+    pending = list(operation.selection_set.selections) if operation else []
+    while pending:
+        selection = pending.pop(0)
+        if isinstance(selection, FieldNode):
+            if selection.name.value not in names:
+                names.append(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            pending.extend(selection.selection_set.selections)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+            pending.extend(fragments[selection.name.value].selection_set.selections)
+    name = operation.name.value if operation and operation.name else operation_name
+    return name, ",".join(names)
 
 
 def _check_method(request: Request, document: DocumentNode, operation_name: str | None) -> None:

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
         default=200, ge=1, description="A name search matching more persons is refused."
     )
 
+    access_log_timeout_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=30,
+        description="How long writing a request's access log rows may take; past it the "
+        "answer is withheld (AUDIT_UNAVAILABLE).",
+    )
+
     @field_validator("jwt_algorithms")
     @classmethod
     def _only_asymmetric(cls, value: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from resolvers.access import Viewer
+from resolvers.access_log import AccessRecord
 from resolvers.persons import PersonByPersonnummerLoader
 from resolvers.relations import RelationsByPersonIdLoader
 from resolvers.rows import RelationRow
@@ -33,6 +34,8 @@ class Context:
     request_id: str
     # Relations loaded ahead for whole pages, by person id (see load_relations_ahead).
     relations_ahead: dict[int, list[RelationRow]] = field(default_factory=dict)
+    # What this request showed, for the access log (noted by the execution context).
+    access: AccessRecord = field(default_factory=AccessRecord)
 
 
 def build_context(

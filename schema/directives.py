@@ -1,4 +1,5 @@
-"""The ``@requiresTier`` directive: declared per field, enforced by one permission class."""
+"""The ``@requiresTier`` and ``@requiresRole`` directives: declared per field, each
+enforced by one permission class."""
 
 from __future__ import annotations
 
@@ -72,3 +73,34 @@ class TierPermission(BasePermission):
 def requires_tier(tier: AccessTier) -> list[FieldExtension]:
     """Field extensions that gate a field by tier and print the directive in the SDL."""
     return [PermissionExtension([TierPermission(tier)])]
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="requiresRole",
+    description="Only callers holding this role (beside their tier) may read the field; "
+    "others get null and a FORBIDDEN error at its path.",
+)
+class RequiresRole:
+    role: str
+
+
+class RolePermission(BasePermission):
+    """Gates a field by a role such as ``audit``; used through ``requires_role``."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.error_extensions = {"code": FORBIDDEN}
+        self.message = f"This field requires the role '{role}'."
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return self.role in info.context.viewer.roles
+
+    @property
+    def schema_directive(self) -> object:
+        return RequiresRole(role=self.role)
+
+
+def requires_role(role: str) -> list[FieldExtension]:
+    """Field extensions that gate a field by role and print the directive in the SDL."""
+    return [PermissionExtension([RolePermission(role)])]

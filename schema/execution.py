@@ -8,6 +8,9 @@ directly: leaves are coerced at once, objects and lists of objects go straight t
 their sub-selection, and a selection that is plain all the way down is answered by
 one compiled reader. Everything else — resolvers, unions, errors, fields above the
 caller's tier — takes graphql-core's own path, unchanged.
+
+Every person object completed, on either path, is noted in the request's access
+record (``resolvers.access_log``): what the answer shows is what gets logged.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from resolvers.access_log import AccessRecord
 from schema.plan import (
     NOT_READY,
     PlainField,
@@ -46,6 +50,14 @@ class _Plan(NamedTuple):
     reader: SelectionReader | None
 
 
+def _note_protected(record: AccessRecord, answer: Any) -> None:
+    record.protected(answer.personnummer)
+
+
+# Object types whose completion the access log must know of, and how to note them.
+_NOTED = {"Person": AccessRecord.saw, "ProtectedPerson": _note_protected}
+
+
 # Plans shared between requests, by the selection's field nodes in a cached document
 # and the caller's tier: the same query text is planned once, not once per request.
 _shared: dict[tuple[Any, ...], _Plan] = {}
@@ -61,6 +73,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         viewer = getattr(self.context_value, "viewer", None)
         self._viewer = viewer
         self._tier = None if viewer is None else viewer.tier
+        self._access: AccessRecord | None = getattr(self.context_value, "access", None)
 
     def execute_fields(
         self,
@@ -70,6 +83,9 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
+        note = _NOTED.get(parent_type.name)
+        if note is not None and self._access is not None:
+            note(self._access, source_value)
         plan = self._plan(parent_type, grouped_field_set)
         if plan.reader is not None:
             try:
@@ -227,4 +243,18 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _sub_reader(self, field: PlainField) -> SelectionReader | None:
         assert field.object_type is not None
         grouped_field_set = self.collect_subfields(field.object_type, field.details)[0]
-        return self._plan(field.object_type, grouped_field_set).reader
+        reader = self._plan(field.object_type, grouped_field_set).reader
+        note = _NOTED.get(field.object_type.name)
+        if reader is None or note is None:
+            return reader
+        return _noting(reader, note)
+
+
+def _noting(reader: SelectionReader, note: Any) -> SelectionReader:
+    """A compiled reader that notes its object in the request's access record first."""
+
+    def read(source: Any, context: Any) -> dict[str, Any]:
+        note(context.access, source)
+        return reader(source, context)
+
+    return read

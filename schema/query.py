@@ -8,12 +8,13 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers import persons
+from resolvers import access_log, persons
 from resolvers.access import Tier as AccessTier
 from resolvers.personnummer import Personnummer, PersonnummerError, parse
 from resolvers.rows import Page
+from schema.access_log import AccessLogConnection
 from schema.connection import PersonConnection, check_page_size, decode_cursor
-from schema.directives import Tier, may_read
+from schema.directives import Tier, may_read, requires_role
 from schema.errors import BadUserInput
 from schema.person import (
     PersonNotFound,
@@ -34,6 +35,8 @@ COORDINATION_MESSAGE = (
     "Coordination numbers are looked up at Skatteverket only, not connected here."
 )
 WILDCARDS = frozenset("*%_?")
+AUDIT_ROLE = "audit"
+NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest
 
 
 @strawberry.type(description="Inloggad användare — the caller, as their token describes them.")
@@ -207,6 +210,58 @@ class Query:
                 limit=limit,
             )
         return await _connection(info, result.page, "s")
+
+    @strawberry.field(
+        description="Loggen — search the access log, newest first. Needs the `audit` "
+        "role; every search is itself logged.",
+        extensions=requires_role(AUDIT_ROLE),
+    )
+    async def access_log(
+        self,
+        info: Info,
+        personnummer: Annotated[
+            str | None, strawberry.argument(description="Entries about this person.")
+        ] = None,
+        subject: Annotated[
+            str | None, strawberry.argument(description="Entries of this caller (subject).")
+        ] = None,
+        organisation: Annotated[
+            str | None, strawberry.argument(description="Entries of this organisation.")
+        ] = None,
+        from_: Annotated[
+            dt.datetime | None,
+            strawberry.argument(name="from", description="Logged at or after this time."),
+        ] = None,
+        to: Annotated[
+            dt.datetime | None, strawberry.argument(description="Logged before this time.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="Page size, at most 500.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+    ) -> AccessLogConnection | None:
+        context = info.context
+        check_page_size(first, context.limits.max_page_size)
+        number = None if personnummer is None else _number(personnummer, "personnummer").digits
+        for argument, moment in (("from", from_), ("to", to)):
+            if moment is not None and moment.tzinfo is None:
+                raise BadUserInput(
+                    f"`{argument}` needs a time zone, e.g. 2026-11-23T08:00:00+01:00",
+                    argument=argument,
+                )
+        position = decode_cursor(after, "a") or str(NEWEST)
+        if not position.isdigit() or int(position) > NEWEST:
+            raise BadUserInput("`after` is not a cursor from this list", argument="after")
+        criteria = access_log.LogSearch(number, subject, organisation, from_, to)
+        context.access.searched(
+            {
+                name: value.isoformat() if isinstance(value, dt.datetime) else value
+                for name, value in criteria._asdict().items()
+                if value is not None
+            }
+        )
+        entries, more = await access_log.search(context.pool, criteria, int(position), first)
+        return AccessLogConnection.of(entries, more)
 
     @strawberry.field(description="Den inloggade användaren — who the caller is.")
     def viewer(self, info: Info) -> Viewer:
