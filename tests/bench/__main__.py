@@ -2,7 +2,8 @@
 
 1. embedded PostgreSQL in ``.bench/`` with N demo persons and pg_stat_statements;
 2. PostGraphile installed (``tests/bench/peer``) and schema ``peer`` applied;
-3. both servers started on the same database, one process each, pools of 32;
+3. both servers started on the same database, one process each, pools of 32
+   (``--peer unlogged``: the API against itself with the access log's writes skipped);
 4. inputs drawn, a sample of answers compared, then interleaved wrk rounds;
 5. a table and ``bench-results.json``; the servers stop, the database stays for next time.
 """
@@ -36,20 +37,27 @@ async def run(options: Options) -> None:
     bench_dir = options.bench_dir
     database = BenchDatabase(bench_dir)
     await database.prepare(options.persons, console)
-    ensure_peer_installed()
+    against_postgraphile = options.peer == "postgraphile"
+    if against_postgraphile:
+        ensure_peer_installed()
     counter = await StatementCounter.open(database.url)
     postgres = str(await counter.connection.fetchval("SHOW server_version"))
     console.print(f"Drawing {options.inputs} inputs per workload…")
     inputs = await draw_inputs(database.url, options.inputs, bench_dir / "inputs")
     inputs = {name: inputs[name] for name in options.workloads}
-    write_request_files(inputs, bench_dir / "inputs")
+    dialects = {"ours": "ours", "peer": "peer" if against_postgraphile else "ours"}
+    write_request_files(inputs, bench_dir / "inputs", dialects)
 
     # The code measured is what the servers load now; record its commit before they start.
     machine = describe(postgres)
     servers: list[Server] = []
     try:
         servers.append(start_ours(database.url, bench_dir, bench_dir / "logs"))
-        servers.append(start_peer(database.node_url(), bench_dir / "logs"))
+        if against_postgraphile:
+            servers.append(start_peer(database.node_url(), bench_dir / "logs"))
+        else:
+            logs = bench_dir / "logs"
+            servers.append(start_ours(database.url, bench_dir, logs, name="peer", logged=False))
         ours, peer = servers
         compared = check_agreement(ours, peer, inputs)
         console.print(f"The servers agree on {compared} sampled answers.")
@@ -71,7 +79,7 @@ async def run(options: Options) -> None:
         "headline": "top-level numbers per workload are at 32 connections",
     }
     write_results(options.out, machine, settings, workloads)
-    print_table(Console(width=160), workloads, options.rounds)
+    print_table(Console(width=160), workloads, options.rounds, options.peer)
     console.print(f"Wrote {options.out} in {(time.monotonic() - started) / 60:.1f} min.")
 
 

@@ -42,7 +42,7 @@ def check_agreement(
 
 
 def _ask(client: httpx.Client, server: Server, workload: Workload, item: dict[str, Any]) -> Any:
-    body = workload.body(server.name, item)
+    body = workload.body(server.dialect, item)
     response = client.post(server.url, json=body, headers=server.headers())
     if response.status_code != 200 or "errors" in response.json():
         raise Disagreement(

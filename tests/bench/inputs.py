@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.bench.workloads import SERVERS, WORKLOADS
+from tests.bench.workloads import WORKLOADS
 
 PAGE_SIZE = 100
 MAX_SEARCH_MATCHES = 200
@@ -149,13 +149,16 @@ def _candidates(
     return drawn
 
 
-def write_request_files(inputs: dict[str, list[dict[str, Any]]], directory: Path) -> None:
-    """One file per workload and server: a JSON request body per line, for ``bench.lua``."""
+def write_request_files(
+    inputs: dict[str, list[dict[str, Any]]], directory: Path, servers: dict[str, str]
+) -> None:
+    """One file per workload and server (name: dialect): a JSON request body per line,
+    for ``bench.lua``."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, variables in inputs.items():
         workload = WORKLOADS[name]
-        for server in SERVERS:
-            lines = (json.dumps(workload.body(server, v), ensure_ascii=False) for v in variables)
+        for server, dialect in servers.items():
+            lines = (json.dumps(workload.body(dialect, v), ensure_ascii=False) for v in variables)
             request_file(directory, name, server).write_text("\n".join(lines) + "\n", "utf-8")
 
 

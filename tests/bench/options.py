@@ -10,6 +10,7 @@ from typing import Any
 from tests.bench.workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parents[2]
+PEERS = ("postgraphile", "unlogged")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Options:
     out: Path
     inputs: int
     bench_dir: Path
+    peer: str = "postgraphile"
 
     def as_json(self) -> dict[str, Any]:
         values = asdict(self)
@@ -71,6 +73,13 @@ def parse(argv: list[str] | None = None) -> Options:
     )
     add("--out", type=Path, default=Path("bench-results.json"), help="results file")
     add("--inputs", type=int, default=2000, help="inputs drawn per workload (default 2000)")
+    add(
+        "--peer",
+        choices=PEERS,
+        default="postgraphile",
+        help="what to compare with: PostGraphile 5 (default), or this API with the access "
+        "log's writes skipped, to measure what logging costs",
+    )
     args = parser.parse_args(argv)
     for name in ("persons", "rounds", "duration", "inputs"):
         if getattr(args, name) < 1:
@@ -87,4 +96,5 @@ def parse(argv: list[str] | None = None) -> Options:
         out=args.out,
         inputs=args.inputs,
         bench_dir=ROOT / ".bench",
+        peer=args.peer,
     )

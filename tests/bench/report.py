@@ -95,9 +95,17 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def print_table(console: Console, workloads: dict[str, Any], rounds_per_server: int) -> None:
+PEER_TITLES = {
+    "postgraphile": "PostGraphile 5, 1 Node process",
+    "unlogged": "this API without access log writes, 1 uvicorn worker",
+}
+
+
+def print_table(
+    console: Console, workloads: dict[str, Any], rounds_per_server: int, peer: str
+) -> None:
     table = Table(
-        title=f"ours (1 uvicorn worker) vs peer (PostGraphile 5, 1 Node process): "
+        title=f"ours (1 uvicorn worker) vs peer ({PEER_TITLES[peer]}): "
         f"medians of {rounds_per_server} rounds",
     )
     for header in ("workload", "conns", "ours req/s", "peer req/s", "ratio ours/peer"):

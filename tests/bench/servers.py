@@ -34,6 +34,8 @@ class Server:
     port: int
     token: str | None
     log: IO[bytes]
+    # Whose queries it answers: "ours" (this API's schema) or "peer" (PostGraphile's).
+    dialect: str
 
     @property
     def url(self) -> str:
@@ -111,7 +113,11 @@ def ensure_peer_installed() -> None:
         raise RuntimeError(f"PostGraphile 5 needs Node 22 or later, not {version.stdout}")
 
 
-def start_ours(database_url: str, bench_dir: Path, logs: Path) -> Server:
+def start_ours(
+    database_url: str, bench_dir: Path, logs: Path, *, name: str = "ours", logged: bool = True
+) -> Server:
+    """The API under uvicorn, one worker; ``logged=False`` skips the access log's writes
+    (``tests.bench.unlogged``), only to measure what logging costs."""
     keys = bench_dir / "keys"
     token = mint_dev_token(Settings(data_dir=keys), subject="bench", tier=Tier.RELATIONS)
     env = {
@@ -122,11 +128,12 @@ def start_ours(database_url: str, bench_dir: Path, logs: Path) -> Server:
         "VASTFOLKET_SEARCH_MAX_MATCHES": "200",
     }
     port = free_port()
+    runner = ("uvicorn",) if logged else ("tests.bench.unlogged",)
     command = [
-        *(sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"),
+        *(sys.executable, "-m", *runner, "api.app:create_app", "--factory"),
         *("--workers", "1", "--no-access-log", "--port", str(port)),
     ]
-    return _spawn("ours", command, env, port, token, logs)
+    return _spawn(name, "ours", command, env, port, token, logs)
 
 
 def start_peer(node_database_url: str, logs: Path) -> Server:
@@ -139,16 +146,22 @@ def start_peer(node_database_url: str, logs: Path) -> Server:
         "PEER_POOL_SIZE": str(POOL_SIZE),
     }
     command = [str(NODE), str(PEER_DIR / "server.mjs")]
-    return _spawn("peer", command, env, port, None, logs)
+    return _spawn("peer", "peer", command, env, port, None, logs)
 
 
 def _spawn(
-    name: str, command: list[str], env: dict[str, str], port: int, token: str | None, logs: Path
+    name: str,
+    dialect: str,
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    token: str | None,
+    logs: Path,
 ) -> Server:
     logs.mkdir(parents=True, exist_ok=True)
     log = (logs / f"{name}.log").open("wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = Server(name, process, port, token, log)
+    server = Server(name, process, port, token, log, dialect)
     try:
         server.wait_ready()
     except Exception:

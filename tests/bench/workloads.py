@@ -77,11 +77,11 @@ class Workload:
     # The root field both answers carry (the peer's by alias or by name).
     root: str
 
-    def query(self, server: str) -> str:
-        return self.ours if server == "ours" else self.peer
+    def query(self, dialect: str) -> str:
+        return self.ours if dialect == "ours" else self.peer
 
-    def body(self, server: str, variables: dict[str, Any]) -> dict[str, Any]:
-        return {"query": self.query(server), "variables": variables}
+    def body(self, dialect: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return {"query": self.query(dialect), "variables": variables}
 
 
 WORKLOADS: dict[str, Workload] = {
@@ -110,4 +110,3 @@ WORKLOADS: dict[str, Workload] = {
         ),
     )
 }
-SERVERS = ("ours", "peer")
