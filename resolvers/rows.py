@@ -101,7 +101,8 @@ class PersonRow(NamedTuple):
     deregistration_code: str | None = None
     deregistration_date: dt.date | None = None
     addresses: PersonAddresses = NO_ADDRESSES
-    source: str = "LOCAL"
+    source: str = "LOCAL"  # or "SKATTEVERKET": looked up there, never stored here
+    fetched_at: dt.datetime | None = None  # when Skatteverket answered; None for LOCAL
 
     @property
     def is_coordination_number(self) -> bool:
