@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import json
 import os
-import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -30,6 +29,7 @@ from resolvers.skatteverket.simulator import (
     Knobs,
     RunningSimulator,
     Simulator,
+    Tls,
     first_free_port,
 )
 from schema.build import SDL_PATH, sdl
@@ -150,6 +150,7 @@ def skatteverket_sim(
     print(f"Skatteverket simulator on {base}", flush=True)
     print(f"  Try the samordningsnummer {_try_number(simulator)}", flush=True)
     print(f"  Numbers by kind: {base}/admin/examples; knobs: {base}/admin/knobs", flush=True)
+    tls = Tls(tls_cert, tls_key, client_ca) if tls_cert else None
     uvicorn.run(
         simulator.app(),
         host=host,
@@ -157,10 +158,7 @@ def skatteverket_sim(
         log_level="info",
         access_log=False,
         timeout_graceful_shutdown=1,
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
-        ssl_ca_certs=client_ca,
-        ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca else ssl.CERT_NONE,
+        **(tls.uvicorn_options() if tls else {}),
     )
 
 

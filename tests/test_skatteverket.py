@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -21,8 +22,9 @@ from api.settings import Settings
 from resolvers.access import Tier
 from resolvers.personnummer import Personnummer
 from resolvers.skatteverket import sim_data
-from resolvers.skatteverket.simulator import RunningSimulator, Simulator
+from resolvers.skatteverket.simulator import RunningSimulator, Simulator, Tls
 from tests import factories
+from tests.certificates import make_certificates
 from tests.conftest import Api
 from tests.test_cli import free_port
 
@@ -405,3 +407,25 @@ async def test_every_upstream_call_is_counted_in_the_metrics(api: Api, upstream:
     assert response.headers["content-type"].startswith("text/plain")
     assert counted(response.text, found) == counted(before, found) + 1
     assert counted(response.text, hits) == counted(before, hits) + 1
+
+
+async def test_mutual_tls_presents_the_client_certificate(
+    settings: Settings, clean_db: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """A simulator that demands client certificates answers only a client that has one."""
+    certificates = make_certificates(tmp_path)
+    tls = Tls(str(certificates.server_cert), str(certificates.server_key), str(certificates.ca))
+    with RunningSimulator(Simulator(), tls=tls) as secured:
+        pnr = secured.simulator.register.examples[sim_data.COORDINATION][0]
+        with_certificate = fallback_settings(
+            settings, secured.url,
+            skatteverket_client_cert=certificates.client_cert,
+            skatteverket_client_key=certificates.client_key,
+            skatteverket_ca_bundle=certificates.ca,
+        )  # fmt: skip
+        async for api in serving(with_certificate, clean_db):
+            assert (await person(api, pnr))["source"] == "SKATTEVERKET"
+        without = fallback_settings(settings, secured.url, skatteverket_ca_bundle=certificates.ca)
+        async for api in serving(without, clean_db):
+            await unavailable(api, pnr)
+        assert secured.simulator.calls[pnr] == 1

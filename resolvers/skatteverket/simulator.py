@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -124,18 +125,42 @@ class Simulator:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Tls:
+    """Serve HTTPS; with ``client_ca``, require client certificates it signed (mTLS)."""
+
+    cert: str
+    key: str | None = None  # None: the key is in the certificate file
+    client_ca: str | None = None
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        return {
+            "ssl_certfile": self.cert,
+            "ssl_keyfile": self.key,
+            "ssl_ca_certs": self.client_ca,
+            "ssl_cert_reqs": ssl.CERT_REQUIRED if self.client_ca else ssl.CERT_NONE,
+        }
+
+
 class RunningSimulator:
     """The simulator served by uvicorn on a thread of its own, beside other work."""
 
-    def __init__(self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        simulator: Simulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: Tls | None = None,
+    ) -> None:
         self.simulator = simulator
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind((host, port))
         self.host, self.port = self.socket.getsockname()[:2]
+        self.scheme = "https" if tls else "http"
         config = uvicorn.Config(
             simulator.app(), log_level="warning", access_log=False, lifespan="off",
-            timeout_graceful_shutdown=1,
+            timeout_graceful_shutdown=1, **(tls.uvicorn_options() if tls else {}),
         )  # fmt: skip
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
@@ -145,7 +170,7 @@ class RunningSimulator:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> RunningSimulator:
         self.thread.start()
