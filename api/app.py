@@ -26,9 +26,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import InvalidToken, PublicKeys, TokenVerifier, ensure_dev_keys
 from api.graphql_http import GraphQLEndpoint, unauthenticated
+from api.metrics import SkatteverketMetrics, metrics
 from api.settings import Settings
 from resolvers.access import Viewer
 from resolvers.db import create_pool, migrate
+from resolvers.skatteverket.client import ClientOptions, SkatteverketClient
 from schema.context import Limits
 
 logger = logging.getLogger("vastfolket.api")
@@ -118,8 +120,30 @@ def _tune_garbage_collection() -> None:
     gc.set_threshold(50_000, 10, 10)
 
 
+def skatteverket_client(settings: Settings) -> SkatteverketClient | None:
+    """The fallback's client, or None when no Skatteverket URL is configured."""
+    if not settings.skatteverket_url:
+        return None
+    options = ClientOptions(
+        base_url=settings.skatteverket_url,
+        timeout=settings.skatteverket_timeout_seconds,
+        client_cert=settings.skatteverket_client_cert,
+        client_key=settings.skatteverket_client_key,
+        ca_bundle=settings.skatteverket_ca_bundle,
+        failure_threshold=settings.skatteverket_failure_threshold,
+        cooldown=settings.skatteverket_cooldown_seconds,
+        cache_seconds=settings.skatteverket_cache_seconds,
+        cache_size=settings.skatteverket_cache_size,
+    )
+    return SkatteverketClient(options, SkatteverketMetrics())
+
+
 def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None) -> Starlette:
-    """Build the app. Without ``pool`` it connects to ``settings.database_url`` at start-up."""
+    """Build the app. Without ``pool`` it connects to ``settings.database_url`` at start-up.
+
+    The Skatteverket client is made at start-up in either case (lifespan), so that it
+    binds the serving event loop and is closed at shutdown.
+    """
     settings = settings or Settings()
     if settings.jwt_public_keys is None:
         ensure_dev_keys(settings)
@@ -128,27 +152,23 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if pool is not None:
-            yield
-            return
-        _tune_garbage_collection()
-        if not settings.database_url:
-            raise RuntimeError("DATABASE_URL is not set")
-        owned = await create_pool(
-            settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-        )
-        async with owned.acquire() as connection:
-            await migrate(connection)
-        app.state.pool = owned
+        app.state.skatteverket = skatteverket_client(settings)
         try:
-            yield
+            if pool is not None:
+                yield
+                return
+            async with _own_pool(app, settings):
+                yield
         finally:
-            await owned.close()
+            if app.state.skatteverket is not None:
+                await app.state.skatteverket.close()
+            app.state.skatteverket = None
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Route(
                 "/graphql",
                 GraphQLEndpoint(
@@ -167,4 +187,22 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         lifespan=lifespan,
     )
     app.state.pool = pool
+    app.state.skatteverket = None  # until start-up
     return app
+
+
+@contextlib.asynccontextmanager
+async def _own_pool(app: Starlette, settings: Settings) -> AsyncIterator[None]:
+    _tune_garbage_collection()
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set")
+    owned = await create_pool(
+        settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+    )
+    async with owned.acquire() as connection:
+        await migrate(connection)
+    app.state.pool = owned
+    try:
+        yield
+    finally:
+        await owned.close()

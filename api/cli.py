@@ -23,6 +23,15 @@ from api.settings import Settings
 from resolvers import demo
 from resolvers.access import Tier
 from resolvers.db import migrate as apply_migrations
+from resolvers.personnummer import Personnummer
+from resolvers.skatteverket import sim_data
+from resolvers.skatteverket.simulator import (
+    Knobs,
+    RunningSimulator,
+    Simulator,
+    Tls,
+    first_free_port,
+)
 from schema.build import SDL_PATH, sdl
 
 app = typer.Typer(
@@ -45,27 +54,45 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Run the API. Without DATABASE_URL: embedded PostgreSQL with a demo register."""
+    """Run the API. Without DATABASE_URL: embedded PostgreSQL with a demo register, and
+    (unless VASTFOLKET_SKATTEVERKET_URL is set) a Skatteverket simulator as fallback."""
     settings = Settings()
+    simulator = None
+    if not settings.database_url and not settings.skatteverket_url:
+        simulator = RunningSimulator(Simulator(), port=first_free_port("127.0.0.1", port + 1))
     url = database_url(settings)
     with _progress(settings.demo_persons) as progress:
         loaded = asyncio.run(prepare(url, demo_persons=settings.demo_persons, progress=progress))
     if loaded:
         console.print(f"Loaded a demo register of {loaded} persons.")
     os.environ["DATABASE_URL"] = url
-    _announce(settings, host, port)
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-    )
+    if simulator is not None:
+        simulator.start()
+        os.environ["VASTFOLKET_SKATTEVERKET_URL"] = simulator.url
+    try:
+        _announce(settings, host, port, simulator)
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+        )
+    finally:
+        if simulator is not None:
+            simulator.stop()
 
 
-def _announce(settings: Settings, host: str, port: int) -> None:
+def _try_number(simulator: Simulator) -> str:
+    """A samordningsnummer the simulator knows, as an official would type it."""
+    return Personnummer(simulator.register.examples[sim_data.COORDINATION][0]).short()
+
+
+def _announce(
+    settings: Settings, host: str, port: int, simulator: RunningSimulator | None = None
+) -> None:
     """Print where GraphiQL is and, on the development key, a token (never wrapped)."""
     address = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/graphql"
     lines = ["", "Västfolket API"]
@@ -81,7 +108,58 @@ def _announce(settings: Settings, host: str, port: int) -> None:
         ]
     else:
         lines.append(f"  GraphiQL: {address}")
+    if simulator is not None:
+        lines += [
+            f"  Skatteverket simulator (the fallback): {simulator.url}",
+            f"  Try the samordningsnummer {_try_number(simulator.simulator)}; "
+            f"more numbers: {simulator.url}/admin/examples",
+        ]
     print("\n".join([*lines, ""]), flush=True)
+
+
+@app.command("skatteverket-sim")
+def skatteverket_sim(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
+    latency_ms: Annotated[float, typer.Option(help="Delay added to every answer.")] = 0.0,
+    error_rate: Annotated[
+        float, typer.Option(help="Share of lookups answered 503 (0-1, exact).")
+    ] = 0.0,
+    timeout_rate: Annotated[
+        float, typer.Option(help="Share of lookups left unanswered for --hang-seconds.")
+    ] = 0.0,
+    hang_seconds: Annotated[float, typer.Option(help="How long an unanswered lookup hangs.")] = 30,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated persons.")] = 1,
+    persons: Annotated[int, typer.Option(help="Persons registered outside the region.")] = 200,
+    tls_cert: Annotated[
+        str | None, typer.Option(help="Serve HTTPS with this PEM certificate.")
+    ] = None,
+    tls_key: Annotated[str | None, typer.Option(help="Private key of --tls-cert.")] = None,
+    client_ca: Annotated[
+        str | None, typer.Option(help="Require client certificates signed by this CA (mTLS).")
+    ] = None,
+) -> None:
+    """Run a Skatteverket simulator: the person lookup over HTTP, with knobs."""
+    try:
+        knobs = Knobs(latency_ms, error_rate, timeout_rate, hang_seconds).checked()
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    simulator = Simulator(sim_data.build(seed, outside_region=persons), knobs)
+    scheme = "https" if tls_cert else "http"
+    base = f"{scheme}://{host}:{port}"
+    print(f"Skatteverket simulator on {base}", flush=True)
+    print(f"  Try the samordningsnummer {_try_number(simulator)}", flush=True)
+    print(f"  Numbers by kind: {base}/admin/examples; knobs: {base}/admin/knobs", flush=True)
+    tls = Tls(tls_cert, tls_key, client_ca) if tls_cert else None
+    uvicorn.run(
+        simulator.app(),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=1,
+        **(tls.uvicorn_options() if tls else {}),
+    )
 
 
 @app.command("demo-data")

@@ -115,7 +115,7 @@ class GraphQLEndpoint:
             _check_method(request, prepared.document, operation_name)
             context = build_context(
                 request.app.state.pool, request.user.viewer, request_id=request_id,
-                limits=self.limits,
+                limits=self.limits, skatteverket=request.app.state.skatteverket,
             )  # fmt: skip
             outcome = execute(
                 self.schema,

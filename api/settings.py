@@ -52,6 +52,36 @@ class Settings(BaseSettings):
         "answer is withheld (AUDIT_UNAVAILABLE).",
     )
 
+    skatteverket_url: str | None = Field(
+        default=None,
+        description="Base URL of Skatteverket's person lookup; without it there is no "
+        "fallback (except under `vastfolket serve`, which starts the simulator).",
+    )
+    skatteverket_client_cert: Path | None = Field(
+        default=None, description="PEM client certificate presented to Skatteverket (mTLS)."
+    )
+    skatteverket_client_key: Path | None = Field(
+        default=None, description="PEM private key of the client certificate."
+    )
+    skatteverket_ca_bundle: Path | None = Field(
+        default=None, description="PEM CA bundle to verify Skatteverket with; default: system."
+    )
+    skatteverket_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=30, description="Deadline of one lookup, retry included."
+    )
+    skatteverket_failure_threshold: int = Field(
+        default=5, ge=1, description="Failures in a row that open the circuit."
+    )
+    skatteverket_cooldown_seconds: float = Field(
+        default=30.0, ge=0, description="How long an open circuit refuses calls."
+    )
+    skatteverket_cache_seconds: float = Field(
+        default=300.0, ge=0, description="How long an answer is reused; 0 turns the cache off."
+    )
+    skatteverket_cache_size: int = Field(
+        default=10_000, ge=0, description="Most answers kept in the cache."
+    )
+
     @field_validator("jwt_algorithms")
     @classmethod
     def _only_asymmetric(cls, value: list[str]) -> list[str]:

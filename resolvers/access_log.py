@@ -18,6 +18,7 @@ from resolvers.access import Viewer
 
 SEEN = "SEEN"
 PROTECTED = "PROTECTED"
+NOT_FOUND = "NOT_FOUND"
 AUDIT_SEARCH = "AUDIT_SEARCH"
 
 
@@ -33,9 +34,14 @@ class AccessRecord:
         """A person record is in the answer (``person`` is a ``PersonRow``)."""
         self.persons[person.personnummer] = (SEEN, person.source)
 
-    def protected(self, personnummer: str) -> None:
+    def protected(self, personnummer: str, source: str | None = None) -> None:
         """A lookup hit a protected person: an attempt, no data released."""
-        self.persons.setdefault(personnummer, (PROTECTED, None))
+        self.persons.setdefault(personnummer, (PROTECTED, source))
+
+    def not_found(self, personnummer: str, source: str) -> None:
+        """A lookup found no one; noted for lookups made at Skatteverket on a caller's
+        behalf (a local miss shows nothing and is not logged)."""
+        self.persons.setdefault(personnummer, (NOT_FOUND, source))
 
     def searched(self, criteria: dict[str, Any]) -> None:
         self.searches.append(criteria)

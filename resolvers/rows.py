@@ -16,6 +16,9 @@ from typing import NamedTuple
 
 from resolvers import codes
 
+# Where a record was read.
+LOCAL, SKATTEVERKET = "LOCAL", "SKATTEVERKET"
+
 
 class AddressRow(NamedTuple):
     kind: str  # F folkbokföringsadress, S särskild postadress, U utlandsadress
@@ -101,7 +104,8 @@ class PersonRow(NamedTuple):
     deregistration_code: str | None = None
     deregistration_date: dt.date | None = None
     addresses: PersonAddresses = NO_ADDRESSES
-    source: str = "LOCAL"
+    source: str = LOCAL  # or SKATTEVERKET: looked up there, never stored here
+    fetched_at: dt.datetime | None = None  # when Skatteverket answered; None for LOCAL
 
     @property
     def is_coordination_number(self) -> bool:

@@ -22,6 +22,9 @@ class AccessKind(Enum):
         "PROTECTED",
         description="A lookup hit a protected person: an attempt, no data was released.",
     )
+    NOT_FOUND = strawberry.enum_value(
+        "NOT_FOUND", description="A lookup made at Skatteverket found no one."
+    )
     AUDIT_SEARCH = strawberry.enum_value(
         "AUDIT_SEARCH", description="An auditor searched the access log (criteria given)."
     )
@@ -47,7 +50,9 @@ class AccessLogEntry:
         description="The person seen or looked for (12 digits); for a search of the log, "
         "the personnummer searched for, if any."
     )
-    source: Source | None = strawberry.field(description="Where a seen record was read.")
+    source: Source | None = strawberry.field(
+        description="Where the answer came from; SKATTEVERKET for every lookup made there."
+    )
     request_id: str = strawberry.field(description="The request id (X-Request-ID).")
     case_reference: str | None = strawberry.field(
         description="Ärendereferens the caller sent in the X-Case-Reference header."

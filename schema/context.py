@@ -11,6 +11,7 @@ from resolvers.access_log import AccessRecord
 from resolvers.persons import PersonByPersonnummerLoader
 from resolvers.relations import RelationsByPersonIdLoader
 from resolvers.rows import RelationRow
+from resolvers.skatteverket.client import SkatteverketClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class Context:
     loaders: Loaders
     limits: Limits
     request_id: str
+    # The fallback for numbers the register does not hold; None when not connected.
+    skatteverket: SkatteverketClient | None = None
     # Relations loaded ahead for whole pages, by person id (see load_relations_ahead).
     relations_ahead: dict[int, list[RelationRow]] = field(default_factory=dict)
     # What this request showed, for the access log (noted by the execution context).
@@ -39,11 +42,16 @@ class Context:
 
 
 def build_context(
-    pool: asyncpg.Pool, viewer: Viewer, *, request_id: str = "-", limits: Limits | None = None
+    pool: asyncpg.Pool,
+    viewer: Viewer,
+    *,
+    request_id: str = "-",
+    limits: Limits | None = None,
+    skatteverket: SkatteverketClient | None = None,
 ) -> Context:
     """Fresh loaders for one request (they cache, and bind the running event loop)."""
     loaders = Loaders(
         person_by_personnummer=PersonByPersonnummerLoader(pool, viewer.tier),
         relations_by_person_id=RelationsByPersonIdLoader(pool, viewer.tier),
     )
-    return Context(viewer, pool, loaders, limits or Limits(), request_id)
+    return Context(viewer, pool, loaders, limits or Limits(), request_id, skatteverket)

@@ -13,6 +13,7 @@ UNAUTHENTICATED = "UNAUTHENTICATED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
 
 
 class BadUserInput(GraphQLError):
@@ -22,4 +23,14 @@ class BadUserInput(GraphQLError):
         extensions: dict[str, Any] = {"code": BAD_USER_INPUT, **extra}
         if argument is not None:
             extensions["argument"] = argument
+        super().__init__(message, extensions=extensions)
+
+
+class UpstreamUnavailable(GraphQLError):
+    """Skatteverket gave no usable answer in time; trying again later may work."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        extensions: dict[str, Any] = {"code": UPSTREAM_UNAVAILABLE, "upstream": "SKATTEVERKET"}
+        if retry_after is not None:
+            extensions["retryAfterSeconds"] = round(retry_after, 1)
         super().__init__(message, extensions=extensions)

@@ -185,6 +185,11 @@ class Person:
     last_name: str = strawberry.field(description="Efternamn — last name.")
     status: Status = strawberry.field(description="Status — registered, deceased, emigrated…")
     source: Source = strawberry.field(description="Källa — where this record was read.")
+    fetched_at: dt.datetime | None = strawberry.field(
+        description="Hämtad — when Skatteverket answered (UTC) for a record looked up there "
+        "(`source: SKATTEVERKET`; the answer may be reused for a few minutes); null for "
+        "records from the local register."
+    )
     personnummer10: str = strawberry.field(description="Personnummer as ten digits: YYMMDDNNNC.")
     personnummer11: str = strawberry.field(
         description="Personnummer as written: YYMMDD-NNNC ('+' from age 100)."

@@ -16,8 +16,8 @@ from schema.access_log import AccessLogConnection
 from schema.connection import PersonConnection, check_page_size, decode_cursor
 from schema.directives import Tier, may_read, requires_role
 from schema.errors import BadUserInput
+from schema.fallback import PROTECTED_NOTICE, from_skatteverket
 from schema.person import (
-    PersonNotFound,
     PersonResult,
     ProtectedPerson,
     load_relations_ahead,
@@ -25,15 +25,6 @@ from schema.person import (
 )
 from schema.selection import selects_relations
 
-PROTECTED_NOTICE = (
-    "Personen har skyddade personuppgifter (sekretessmarkering eller skyddad folkbokföring). "
-    "Inga uppgifter lämnas ut. — The person is protected; no data is released."
-)
-NOT_FOUND_MESSAGE = "Ingen person med detta nummer finns i registret. — Not in the register."
-COORDINATION_MESSAGE = (
-    "Samordningsnummer slås bara upp hos Skatteverket, som inte är anslutet här. — "
-    "Coordination numbers are looked up at Skatteverket only, not connected here."
-)
 WILDCARDS = frozenset("*%_?")
 AUDIT_ROLE = "audit"
 NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest
@@ -109,17 +100,17 @@ class Query:
         ],
     ) -> PersonResult:
         number = _number(personnummer, "personnummer")
-        if number.is_coordination_number:
-            return PersonNotFound(personnummer=number.digits, message=COORDINATION_MESSAGE)
-        if may_read(info, AccessTier.RELATIONS) and selects_relations(info):
-            row = await load_with_relations(info, number.digits)
-        else:
-            row = await info.context.loaders.person_by_personnummer.load(number.digits)
-        if row is not None:
-            return row  # type: ignore[return-value]  # a PersonRow is read as a Person
+        if not number.is_coordination_number:  # those are never answered from the copy
+            if may_read(info, AccessTier.RELATIONS) and selects_relations(info):
+                row = await load_with_relations(info, number.digits)
+            else:
+                row = await info.context.loaders.person_by_personnummer.load(number.digits)
+            if row is not None:
+                return row  # type: ignore[return-value]  # a PersonRow is read as a Person
+        # Checked before any upstream call: the fallback never gets around a protection.
         if await persons.is_protected(info.context.pool, number.digits):
             return ProtectedPerson(personnummer=number.digits, notice=PROTECTED_NOTICE)
-        return PersonNotFound(personnummer=number.digits, message=NOT_FOUND_MESSAGE)
+        return await from_skatteverket(info, number)
 
     @strawberry.field(
         description="Sök på intervall — every person whose personnummer lies in "

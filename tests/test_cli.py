@@ -106,11 +106,14 @@ def test_serve_output_names_graphiql_and_a_development_token(
     assert process.stdout is not None
     for line in process.stdout:
         lines.append(line)
-        if "Development token" in line:
+        if "Try the samordningsnummer" in line:
             break
+    text = "".join(lines)
+    simulator = re.search(r"Skatteverket simulator \(the fallback\): (\S+)", text)
+    assert simulator is not None, text
+    examples = httpx.get(f"{simulator.group(1)}/admin/examples").json()  # it runs beside
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=30)
-    text = "".join(lines)
     assert re.search(rf"http://localhost:{port}/graphql\?headers=", text)
     token = re.search(r"Development token, tier RELATIONS, valid 8 h: (\S+)", text)
     assert token is not None
@@ -120,6 +123,22 @@ def test_serve_output_names_graphiql_and_a_development_token(
         headers={"Authorization": f"Bearer {token.group(1)}"},
     )
     assert response.json()["data"]["viewer"] == {"tier": "RELATIONS", "organisation": "1480"}
+    with pytest.raises(httpx.ConnectError):  # and stopped with serve
+        httpx.get(f"{simulator.group(1)}/admin/examples")
+
+    # The number the banner names is answered by the fallback of the first server.
+    number = re.search(r"Try the samordningsnummer (\S+);", text)
+    assert number is not None and parse(number.group(1)).digits in examples["coordination_number"]
+    query = """query ($p: String!) { person(personnummer: $p) {
+        ... on Person { isCoordinationNumber lastName source fetchedAt } } }"""
+    response = httpx.post(
+        f"{served}/graphql",
+        json={"query": query, "variables": {"p": number.group(1)}},
+        headers={"Authorization": f"Bearer {token.group(1)}"},
+    )
+    person = response.json()["data"]["person"]
+    assert person["isCoordinationNumber"] is True
+    assert person["source"] == "SKATTEVERKET" and person["lastName"] and person["fetchedAt"]
 
 
 def test_token_command_refuses_unknown_tier(fresh_install: dict[str, str]) -> None:

@@ -6,8 +6,9 @@ CREATE TABLE access_log (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     logged_at timestamptz NOT NULL DEFAULT now(),
     -- SEEN: a person record was returned; PROTECTED: a lookup hit a protected person
-    -- (an attempt, no data released); AUDIT_SEARCH: an auditor searched this log.
-    kind text NOT NULL CHECK (kind IN ('SEEN', 'PROTECTED', 'AUDIT_SEARCH')),
+    -- (an attempt, no data released); NOT_FOUND: a lookup at Skatteverket found no one;
+    -- AUDIT_SEARCH: an auditor searched this log.
+    kind text NOT NULL CHECK (kind IN ('SEEN', 'PROTECTED', 'NOT_FOUND', 'AUDIT_SEARCH')),
     subject text NOT NULL,
     organisation text,
     client text,
@@ -16,7 +17,7 @@ CREATE TABLE access_log (
     -- The query's root fields, e.g. 'person' or 'personsInRange'.
     root_fields text NOT NULL,
     personnummer text CHECK (personnummer ~ '^[0-9]{12}$'),
-    -- Where a seen record was read: LOCAL or SKATTEVERKET.
+    -- Where the answer came from: LOCAL or SKATTEVERKET (every lookup made there).
     source text,
     request_id text NOT NULL,
     case_reference text,

@@ -1,0 +1,45 @@
+"""Prometheus metrics, served as plain text at ``GET /metrics``.
+
+Every call to Skatteverket costs a fee and time, so each one is counted by outcome,
+timed, and lookups answered without a call (cache, open circuit) are counted too.
+Counts are per process: with several workers, scrape each (or run one worker per
+container).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+SKATTEVERKET_CALLS = Counter(
+    "vastfolket_skatteverket_calls",
+    "HTTP lookups sent to Skatteverket, by outcome: found, not_found, protected, timeout, "
+    "connection_error, bad_status, invalid, cancelled.",
+    ["outcome"],
+)
+SKATTEVERKET_CALL_SECONDS = Histogram(
+    "vastfolket_skatteverket_call_seconds",
+    "Duration of HTTP lookups sent to Skatteverket, retry included.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0),
+)
+SKATTEVERKET_SKIPPED = Counter(
+    "vastfolket_skatteverket_skipped",
+    "Fallback lookups answered without a call: cache_hit, or circuit_open (refused).",
+    ["reason"],
+)
+
+
+class SkatteverketMetrics:
+    """The client's observer: it counts, the client stays free of Prometheus."""
+
+    def called(self, outcome: str, seconds: float) -> None:
+        SKATTEVERKET_CALLS.labels(outcome).inc()
+        SKATTEVERKET_CALL_SECONDS.observe(seconds)
+
+    def skipped(self, reason: str) -> None:
+        SKATTEVERKET_SKIPPED.labels(reason).inc()
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
