@@ -37,6 +37,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.schema import validate_document
 
 from api.graphiql import default_query, with_default_query
+from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS
 from resolvers import access_log
 from schema.build import build_schema, coded_errors
 from schema.context import Context, Limits, build_context
@@ -155,12 +156,14 @@ class GraphQLEndpoint:
                 context.pool, origin, context.access, timeout=self.access_log_timeout
             )
         except Exception:
+            ACCESS_LOG_FAILURES.inc()
             logger.exception(
                 "access log not written (request %s)",
                 origin.request_id,
                 extra={"request_id": origin.request_id},
             )
             return False
+        ACCESS_LOG_ROWS.inc(len(context.access))
         return True
 
     def _prepare(self, query: str) -> Prepared:

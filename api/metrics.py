@@ -1,7 +1,8 @@
 """Prometheus metrics, served as plain text at ``GET /metrics``.
 
 Every call to Skatteverket costs a fee and time, so each one is counted by outcome,
-timed, and lookups answered without a call (cache, open circuit) are counted too.
+timed, and lookups answered without a call (cache, open circuit) are counted too. The
+access log's rows and failed writes (each a withheld answer) are counted as well.
 Counts are per process: with several workers, scrape each (or run one worker per
 container).
 """
@@ -27,6 +28,15 @@ SKATTEVERKET_SKIPPED = Counter(
     "vastfolket_skatteverket_skipped",
     "Fallback lookups answered without a call: cache_hit, or circuit_open (refused).",
     ["reason"],
+)
+
+
+ACCESS_LOG_ROWS = Counter(
+    "vastfolket_access_log_rows", "Access log rows written (persons shown, attempts, searches)."
+)
+ACCESS_LOG_FAILURES = Counter(
+    "vastfolket_access_log_failures",
+    "Requests whose access log could not be written; their answers were withheld.",
 )
 
 

@@ -46,8 +46,9 @@ class AccessRecord:
     def searched(self, criteria: dict[str, Any]) -> None:
         self.searches.append(criteria)
 
-    def __bool__(self) -> bool:
-        return bool(self.persons or self.searches)
+    def __len__(self) -> int:
+        """The rows this record writes."""
+        return len(self.persons) + len(self.searches)
 
 
 class Origin(NamedTuple):

@@ -146,4 +146,12 @@ def api(client: httpx.AsyncClient, settings: Settings) -> Api:
     return Api(client, settings)
 
 
-__all__ = ["Api", "StatementLog", "with_database"]
+def counted(text: str, sample: str) -> float:
+    """A sample's value in Prometheus text (``GET /metrics``); 0 if not there yet."""
+    for line in text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+__all__ = ["Api", "StatementLog", "counted", "with_database"]

@@ -16,7 +16,7 @@ from api.auth import mint_dev_token
 from api.settings import Settings
 from resolvers.access import Tier
 from tests import factories
-from tests.conftest import Api
+from tests.conftest import Api, counted
 
 LOOKUP = """
 query Lookup($p: String!) {
@@ -216,6 +216,8 @@ async def test_no_person_data_leaves_when_the_log_cannot_be_written(
     transport = httpx.ASGITransport(app=strict_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         caller = Caller(Api(client, api.settings))
+        failures = "vastfolket_access_log_failures_total"
+        before = (await client.get("/metrics")).text
         # Another session holds the log: writes wait, past the timeout.
         async with pool.acquire() as blocker, blocker.transaction():
             await blocker.execute("LOCK TABLE access_log IN ACCESS EXCLUSIVE MODE")
@@ -231,9 +233,13 @@ async def test_no_person_data_leaves_when_the_log_cannot_be_written(
             response, _ = await caller.post("{ viewer { tier } }")
             assert response.json() == {"data": {"viewer": {"tier": "RELATIONS"}}}
         assert await logged(pool, request_id) == []
+        after = (await client.get("/metrics")).text
+        assert counted(after, failures) == counted(before, failures) + 1
         response, request_id = await caller.post(LOOKUP, {"p": family["mother"]})
         assert response.json()["data"]["person"]["lastName"] == "Ek"
         assert len(await logged(pool, request_id)) == 3
+        rows = "vastfolket_access_log_rows_total"
+        assert counted((await client.get("/metrics")).text, rows) >= counted(after, rows) + 3
 
 
 async def test_only_auditors_search_the_log(official: Caller, family: dict[str, str]) -> None:

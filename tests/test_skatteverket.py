@@ -25,7 +25,7 @@ from resolvers.skatteverket import sim_data
 from resolvers.skatteverket.simulator import RunningSimulator, Simulator, Tls
 from tests import factories
 from tests.certificates import make_certificates
-from tests.conftest import Api
+from tests.conftest import Api, counted
 from tests.test_cli import free_port
 
 TIMEOUT = 0.5  # the client's deadline in these tests
@@ -392,12 +392,6 @@ async def test_without_skatteverket_a_missing_person_is_simply_not_found(
 
 
 async def test_every_upstream_call_is_counted_in_the_metrics(api: Api, upstream: Upstream) -> None:
-    def counted(text: str, sample: str) -> float:
-        for line in text.splitlines():
-            if line.startswith(sample + " "):
-                return float(line.split()[-1])
-        return 0.0
-
     found = 'vastfolket_skatteverket_calls_total{outcome="found"}'
     hits = 'vastfolket_skatteverket_skipped_total{reason="cache_hit"}'
     before = (await api.client.get("/metrics")).text
