@@ -109,10 +109,15 @@ def evaluate(cost: Cost, variables: Mapping[str, Any], max_page_size: int) -> in
 
 
 def _page_size(value: Any, max_page_size: int) -> int:
-    """A page size as the resolver will see it; one it refuses counts as the largest."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return max(0, min(value, max_page_size))
-    return max_page_size
+    """A page size as the resolver will see it; one it refuses returns nothing.
+
+    ``first`` outside 1..``max_page_size``, null, or not a number is refused before any
+    of the page is read (by the resolver, or by graphql-core's variable coercion), with
+    an error that says what to change, so it costs nothing here.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= max_page_size:
+        return value
+    return 0
 
 
 def check(
@@ -284,7 +289,7 @@ class _Measurer:
                 if isinstance(declared, IntValueNode):
                     absent = int(declared.value)
                 return (variable, _page_size(absent, self.max_page_size))
-            return self.max_page_size  # null: refused by the resolver
+            return 0  # null: refused before the page is read
         return _page_size(absent, self.max_page_size)
 
 
