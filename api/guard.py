@@ -4,7 +4,8 @@ Whatever goes wrong below this middleware — in authentication, the GraphQL end
 health check — the caller gets the same JSON error shape as every other error, with a
 stable code and the request id, never the exception; the exception goes to the log
 under that id. Request bodies are refused above a size limit before they are read
-(``Content-Length``) or as soon as the bytes read pass it (a body sent without a length).
+(``Content-Length``) or as soon as the bytes read pass it (a body sent without a length);
+a query string (GraphQL over GET) has the same limit.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Guard:
             return
         limit = self.max_body_bytes
         declared = _content_length(scope)
-        if declared is not None and declared > limit:
+        if (declared is not None and declared > limit) or len(scope["query_string"]) > limit:
             await too_large(limit)(scope, receive, send)
             return
         received = 0

@@ -242,7 +242,7 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_read(api: Api) -> N
     assert declared.json() == {
         "errors": [
             {
-                "message": "The request body is larger than 65536 bytes.",
+                "message": "The request body (or query string) is larger than 65536 bytes.",
                 "extensions": {"code": "PAYLOAD_TOO_LARGE"},
             }
         ]
@@ -250,6 +250,10 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_read(api: Api) -> N
     assert declared.headers["x-request-id"]
     # Without a token too: the size is checked first.
     assert (await api.client.post("/graphql", content=padding)).status_code == 413
+    long_get = await api.client.get(
+        "/graphql", params={"query": "{ viewer { subject } }" + padding}
+    )
+    assert long_get.status_code == 413
 
 
 async def test_a_streamed_body_is_counted_as_it_arrives(api: Api) -> None:
