@@ -36,7 +36,8 @@ class _BodyTooLarge(Exception):
 
 
 def too_large(limit: int) -> Response:
-    return error_response(f"The request body is larger than {limit} bytes.", PAYLOAD_TOO_LARGE, 413)
+    message = f"The request body (or query string) is larger than {limit} bytes."
+    return error_response(message, PAYLOAD_TOO_LARGE, 413)
 
 
 def internal_error(request_id: str) -> Response:
