@@ -78,5 +78,6 @@ def configure_logging(log_format: LogFormat, level: str) -> None:
     logging.getLogger(API_LOGGER).setLevel(level.upper())
     for name in SERVER_LOGGERS:
         server_logger = logging.getLogger(name)
-        server_logger.handlers.clear()
-        server_logger.propagate = True
+        if server_logger.handlers:  # one uvicorn has not switched off (access log)
+            server_logger.handlers.clear()
+            server_logger.propagate = True
