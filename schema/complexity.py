@@ -38,7 +38,9 @@ from graphql import (
     is_composite_type,
     is_list_type,
 )
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
+from schema.context import Limits
 from schema.errors import QueryTooComplex
 
 # How many items a list without a page size typically holds, by (type, field): a family
@@ -121,12 +123,12 @@ def _page_size(value: Any, max_page_size: int) -> int:
 
 
 def check(
-    schema: GraphQLSchema, document: DocumentNode, limits: Any
+    schema: GraphQLSchema, document: DocumentNode, limits: Limits
 ) -> tuple[list[QueryTooComplex], Budget | None]:
     """Refusals known from the text alone, and what is left to check per request.
 
-    ``limits`` is a ``schema.context.Limits``. The budget is None when nothing is left:
-    one operation, whose cost depends on no variable.
+    The budget is None when nothing is left: one operation, whose cost depends on no
+    variable. ``document`` must have passed validation.
     """
     fragments = {
         definition.name.value: definition
@@ -157,7 +159,7 @@ def check(
     return [], Budget(costs, refused, limits.max_cost, limits.max_page_size)
 
 
-def _static_refusals(measure: Measure, limits: Any) -> list[QueryTooComplex]:
+def _static_refusals(measure: Measure, limits: Limits) -> list[QueryTooComplex]:
     refusals: list[QueryTooComplex] = []
     if measure.depth > limits.max_depth:
         refusals.append(
@@ -250,7 +252,7 @@ class _Measurer:
         counted = counted and not name.startswith("__")
         definition: GraphQLField | None = getattr(parent, "fields", {}).get(name)
         if definition is None:  # __typename, or introspection on the root
-            definition = _introspection_field(self.schema, name)
+            definition = _introspection_field(name)
         if node.selection_set is None or definition is None:
             return Measure(1 if counted else 0, alias, {})
         field_type = get_named_type(definition.type)
@@ -293,9 +295,7 @@ class _Measurer:
         return _page_size(absent, self.max_page_size)
 
 
-def _introspection_field(schema: GraphQLSchema, name: str) -> GraphQLField | None:
-    from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
-
+def _introspection_field(name: str) -> GraphQLField | None:
     return {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}.get(name)
 
 
