@@ -17,6 +17,7 @@ from starlette.authentication import (
     AuthenticationError,
     BaseUser,
 )
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection, Request
@@ -26,12 +27,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import InvalidToken, PublicKeys, TokenVerifier, ensure_dev_keys
 from api.graphql_http import GraphQLEndpoint, unauthenticated
+from api.guard import Guard, http_error
+from api.logs import configure_logging, request_id_var
 from api.metrics import SkatteverketMetrics, metrics
 from api.settings import Settings
 from resolvers.access import Viewer
 from resolvers.db import create_pool, migrate
 from resolvers.skatteverket.client import ClientOptions, SkatteverketClient
-from schema.context import Limits
 
 logger = logging.getLogger("vastfolket.api")
 
@@ -55,7 +57,11 @@ class RequestId:
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        token = request_id_var.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
 
 
 class ViewerUser(BaseUser):
@@ -145,6 +151,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     binds the serving event loop and is closed at shutdown.
     """
     settings = settings or Settings()
+    configure_logging(settings.log_format, settings.log_level)
     if settings.jwt_public_keys is None:
         ensure_dev_keys(settings)
         logger.warning("verifying tokens with the development key in %s", settings.data_dir)
@@ -172,18 +179,21 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             Route(
                 "/graphql",
                 GraphQLEndpoint(
-                    Limits(settings.max_page_size, settings.search_max_matches),
+                    settings.limits(),
                     access_log_timeout=settings.access_log_timeout_seconds,
+                    example_from_register=settings.jwt_public_keys is None,
                 ),
                 methods=["GET", "POST"],
             ),
         ],
         middleware=[
             Middleware(RequestId),
+            Middleware(Guard, max_body_bytes=settings.max_body_bytes),
             Middleware(
                 AuthenticationMiddleware, backend=BearerTokens(verifier), on_error=_auth_error
             ),
         ],
+        exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )
     app.state.pool = pool

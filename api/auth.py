@@ -18,12 +18,21 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from api.settings import Settings
 from resolvers.access import Tier, Viewer
 
 DEV_KEY_ID = "vastfolket-dev"
+
+# Which algorithms each kind of key verifies: a token naming another algorithm is refused
+# before its signature is looked at (no algorithm confusion, no key-type errors).
+KEY_ALGORITHMS: tuple[tuple[type, frozenset[str]], ...] = (
+    (ec.EllipticCurvePublicKey, frozenset({"ES256", "ES384", "ES512"})),
+    (rsa.RSAPublicKey, frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})),
+    (ed25519.Ed25519PublicKey, frozenset({"EdDSA"})),
+    (ed448.Ed448PublicKey, frozenset({"EdDSA"})),
+)
 
 
 class InvalidToken(Exception):
@@ -45,6 +54,8 @@ class PublicKeys:
         return cls({None: serialization.load_pem_public_key(data)})
 
     def for_kid(self, kid: str | None) -> Any:
+        if kid is not None and not isinstance(kid, str):
+            raise InvalidToken("the token's key id must be a string")
         if None in self.by_kid and len(self.by_kid) == 1:
             return self.by_kid[None]
         if kid is None and len(self.by_kid) == 1:
@@ -83,12 +94,16 @@ class TokenVerifier:
     def _verify(self, token: str) -> tuple[Viewer, float]:
         try:
             header = jwt.get_unverified_header(token)
-            if header.get("alg") not in self.algorithms:
+            algorithm = header.get("alg")
+            if not isinstance(algorithm, str) or algorithm not in self.algorithms:
                 raise InvalidToken("the token's algorithm is not allowed")
+            key = self.keys.for_kid(header.get("kid"))
+            if not _fits(key, algorithm):
+                raise InvalidToken("the token's algorithm does not fit its key")
             claims = jwt.decode(
                 token,
-                self.keys.for_kid(header.get("kid")),
-                algorithms=self.algorithms,
+                key,
+                algorithms=[algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
@@ -98,9 +113,17 @@ class TokenVerifier:
             raise InvalidToken("the token has expired") from None
         except jwt.ImmatureSignatureError:
             raise InvalidToken("the token is not yet valid") from None
-        except jwt.InvalidTokenError as error:
+        except jwt.PyJWTError as error:
             raise InvalidToken(f"the token is invalid: {error}") from None
+        if not isinstance(claims["exp"], int | float) or isinstance(claims["exp"], bool):
+            raise InvalidToken("the token's expiry (exp) must be a number")
         return _viewer(claims), float(claims["exp"])
+
+
+def _fits(key: Any, algorithm: str) -> bool:
+    return any(
+        isinstance(key, kind) and algorithm in algorithms for kind, algorithms in KEY_ALGORITHMS
+    )
 
 
 def _viewer(claims: dict[str, Any]) -> Viewer:
@@ -120,7 +143,12 @@ def _viewer(claims: dict[str, Any]) -> Viewer:
 
 
 def _optional_str(value: Any) -> str | None:
-    return None if value is None else str(value)
+    """An optional identifier claim: a string, or a number some issuers use (``1480``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidToken("the token's org and client_id must be strings")
+    return str(value)
 
 
 def ensure_dev_keys(settings: Settings) -> None:

@@ -1,4 +1,9 @@
-"""The query GraphiQL opens with: an example lookup on a number from the register."""
+"""The query GraphiQL opens with: an example lookup on a number from the register.
+
+The page is served without a token, so a number read from the register is shown only on
+a development server (tokens signed with the development key, a demo register); any
+other server shows Skatteverket's well-known test number instead.
+"""
 
 from __future__ import annotations
 
@@ -45,8 +50,10 @@ query Person($personnummer: String! = "%s") {
 _cached: str | None = None
 
 
-async def default_query(pool: asyncpg.Pool) -> str:
+async def default_query(pool: asyncpg.Pool, *, from_register: bool) -> str:
     global _cached
+    if not from_register:
+        return _QUERY % Personnummer(FALLBACK_PERSONNUMMER).short()
     if _cached is None:
         async with pool.acquire() as connection:
             found = await examples(connection)

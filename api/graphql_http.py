@@ -39,9 +39,11 @@ from strawberry.schema.schema import validate_document
 from api.graphiql import default_query, with_default_query
 from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS
 from resolvers import access_log
+from schema import complexity
 from schema.build import build_schema, coded_errors
+from schema.complexity import Budget
 from schema.context import Context, Limits, build_context
-from schema.errors import AUDIT_UNAVAILABLE, UNAUTHENTICATED
+from schema.errors import AUDIT_UNAVAILABLE, UNAUTHENTICATED, QueryTooComplex
 from schema.execution import PlainFieldsExecutionContext
 
 BAD_REQUEST = "BAD_REQUEST"
@@ -58,6 +60,13 @@ class Prepared(NamedTuple):
     # Execution plans may be shared between requests unless variables can change
     # which fields are selected (the text mentions @include or @skip: a cautious test).
     shared_plans: bool = False
+    # Limits left to check per request (page sizes from variables, or which of several
+    # operations runs); None when the text alone passed them all.
+    budget: Budget | None = None
+
+    def within_budget(self, variables: dict[str, Any] | None, operation: str | None) -> Prepared:
+        refusals = self.budget.refusals(variables, operation) if self.budget else []
+        return Prepared(None, list(refusals)) if refusals else self
 
 
 class BadRequest(Exception):
@@ -81,10 +90,19 @@ def unauthenticated(message: str) -> Response:
 
 
 class GraphQLEndpoint:
-    def __init__(self, limits: Limits, *, access_log_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        access_log_timeout: float = 2.0,
+        example_from_register: bool = False,
+    ) -> None:
+        """``example_from_register``: GraphiQL opens on a number from the register (only
+        for a development server: the page is served without a token)."""
         self.schema = build_schema()._schema
         self.limits = limits
         self.access_log_timeout = access_log_timeout
+        self.example_from_register = example_from_register
         self.prepare = lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._prepare)
         self.graphiql_html = get_graphql_ide_html(graphql_ide="graphiql")
 
@@ -102,13 +120,17 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def graphiql(self, request: Request) -> Response:
-        query = await default_query(request.app.state.pool)
+        query = await default_query(
+            request.app.state.pool, from_register=self.example_from_register
+        )
         return HTMLResponse(with_default_query(self.graphiql_html, query))
 
     async def answer(self, request: Request) -> Response:
         query, variables, operation_name = await _parameters(request)
         case_reference = _case_reference(request)
         prepared = self.prepare(query)
+        if prepared.budget is not None:
+            prepared = prepared.within_budget(variables, operation_name)
         request_id = request.scope["state"]["request_id"]
         if prepared.document is None:
             result = ExecutionResult(None, prepared.errors)
@@ -167,14 +189,41 @@ class GraphQLEndpoint:
         return True
 
     def _prepare(self, query: str) -> Prepared:
+        """Parse, validate and measure a query text (cached: once per distinct text)."""
+        limits = self.limits
         try:
-            document = parse(query)
+            document = parse(
+                query, max_lexical_tokens=limits.max_tokens, max_comments=limits.max_tokens
+            )
         except GraphQLError as error:
-            return Prepared(None, [error])
+            return Prepared(None, [too_many_tokens(error, limits) or error])
         errors = validate_document(self.schema, document, tuple(specified_rules))
         if errors:
             return Prepared(None, errors)
-        return Prepared(document, [], "@include" not in query and "@skip" not in query)
+        refusals, budget = complexity.check(self.schema, document, limits)
+        if refusals:
+            return Prepared(None, list(refusals))
+        shared = "@include" not in query and "@skip" not in query
+        return Prepared(document, [], shared, budget)
+
+
+def too_many_tokens(error: GraphQLError, limits: Limits) -> QueryTooComplex | None:
+    """The parser's refusal of an overlong or overnested text, as a limit refusal."""
+    if not error.message.endswith("Parsing aborted."):
+        return None
+    if "nested too deeply" in error.message:
+        return QueryTooComplex(
+            f"The query is nested too deeply to read (the limit is {limits.max_depth}).",
+            limit="depth",
+            maximum=limits.max_depth,
+            actual=None,
+        )
+    return QueryTooComplex(
+        f"The query is too long: at most {limits.max_tokens} tokens and as many comments are read.",
+        limit="tokens",
+        maximum=limits.max_tokens,
+        actual=None,
+    )
 
 
 async def _parameters(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schema.context import Limits
 
 # Only asymmetric algorithms: a shared secret would let every verifier mint tokens.
 ASYMMETRIC_ALGORITHMS = frozenset(
@@ -82,6 +85,24 @@ class Settings(BaseSettings):
         default=10_000, ge=0, description="Most answers kept in the cache."
     )
 
+    # Limits on one request, checked before any of it runs (see docs/errors.md).
+    max_body_bytes: int = Field(
+        default=65_536, ge=1024, description="Larger request bodies are refused (HTTP 413)."
+    )
+    max_query_depth: int = Field(default=10, ge=2, description="Fields nested in fields.")
+    max_query_aliases: int = Field(default=50, ge=0, description="Aliased fields per query.")
+    max_query_tokens: int = Field(
+        default=2000, ge=100, description="Lexical tokens (and, apart, comments) per query."
+    )
+    max_query_cost: int = Field(
+        default=50_000, ge=1, description="Objects an answer may hold, estimated beforehand."
+    )
+
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="'json' for JSON lines (production), 'text' for a terminal."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
     @field_validator("jwt_algorithms")
     @classmethod
     def _only_asymmetric(cls, value: list[str]) -> list[str]:
@@ -89,6 +110,16 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"only asymmetric JWT algorithms are allowed, not {bad}")
         return value
+
+    def limits(self) -> Limits:
+        return Limits(
+            max_page_size=self.max_page_size,
+            search_max_matches=self.search_max_matches,
+            max_depth=self.max_query_depth,
+            max_aliases=self.max_query_aliases,
+            max_tokens=self.max_query_tokens,
+            max_cost=self.max_query_cost,
+        )
 
     @property
     def dev_private_key_path(self) -> Path:

@@ -16,8 +16,18 @@ from resolvers.skatteverket.client import SkatteverketClient
 
 @dataclass(frozen=True, slots=True)
 class Limits:
+    """What one request may ask for; the defaults are the settings' defaults.
+
+    ``max_depth``, ``max_aliases``, ``max_tokens`` and ``max_cost`` are checked before
+    execution (``schema.complexity``); the others by the resolvers.
+    """
+
     max_page_size: int = 500
     search_max_matches: int = 200
+    max_depth: int = 10
+    max_aliases: int = 50
+    max_tokens: int = 2000
+    max_cost: int = 50_000
 
 
 @dataclass(frozen=True, slots=True)

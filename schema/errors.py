@@ -14,6 +14,13 @@ INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+# The query is beyond a configured limit (depth, aliases, tokens, estimated cost).
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+# HTTP-level refusals, before any GraphQL is read.
+BAD_REQUEST = "BAD_REQUEST"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+NOT_FOUND = "NOT_FOUND"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 
 
 class BadUserInput(GraphQLError):
@@ -33,4 +40,14 @@ class UpstreamUnavailable(GraphQLError):
         extensions: dict[str, Any] = {"code": UPSTREAM_UNAVAILABLE, "upstream": "SKATTEVERKET"}
         if retry_after is not None:
             extensions["retryAfterSeconds"] = round(retry_after, 1)
+        super().__init__(message, extensions=extensions)
+
+
+class QueryTooComplex(GraphQLError):
+    """A query refused before execution: ``limit`` names which limit, with its maximum."""
+
+    def __init__(self, message: str, *, limit: str, maximum: int, actual: int | None) -> None:
+        extensions: dict[str, Any] = {"code": QUERY_TOO_COMPLEX, "limit": limit, "maximum": maximum}
+        if actual is not None:
+            extensions["actual"] = actual
         super().__init__(message, extensions=extensions)
