@@ -43,10 +43,9 @@ from schema import complexity
 from schema.build import build_schema, coded_errors
 from schema.complexity import Budget
 from schema.context import Context, Limits, build_context
-from schema.errors import AUDIT_UNAVAILABLE, UNAUTHENTICATED, QueryTooComplex
+from schema.errors import AUDIT_UNAVAILABLE, BAD_REQUEST, UNAUTHENTICATED, QueryTooComplex
 from schema.execution import PlainFieldsExecutionContext
 
-BAD_REQUEST = "BAD_REQUEST"
 DOCUMENT_CACHE_SIZE = 1024
 # Ärendereferens: printable, as a case management system would write it.
 CASE_REFERENCE = re.compile(r"[^\x00-\x1f\x7f]{1,100}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,15 +40,8 @@ def too_large(limit: int) -> Response:
 
 
 def internal_error(request_id: str) -> Response:
-    body = {
-        "errors": [
-            {
-                "message": f"Internal server error (request id {request_id}).",
-                "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": request_id},
-            }
-        ]
-    }
-    return Response(orjson.dumps(body), 500, media_type="application/json")
+    message = f"Internal server error (request id {request_id})."
+    return error_response(message, INTERNAL_SERVER_ERROR, 500, request_id=request_id)
 
 
 async def http_error(request: Request, error: Exception) -> Response:
