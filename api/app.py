@@ -6,7 +6,7 @@ import contextlib
 import gc
 import logging
 import re
-import uuid
+import secrets
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -49,7 +49,7 @@ class RequestId:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if re.fullmatch(r"[\w.-]{1,64}", given) else uuid.uuid4().hex
+        request_id = given if re.fullmatch(r"[\w.-]{1,64}", given) else secrets.token_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:

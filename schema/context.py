@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from resolvers.access import Viewer
+from resolvers.access import Tier, Viewer
 from resolvers.access_log import AccessRecord
 from resolvers.persons import PersonByPersonnummerLoader
 from resolvers.relations import RelationsByPersonIdLoader
@@ -30,10 +30,27 @@ class Limits:
     max_cost: int = 50_000
 
 
-@dataclass(frozen=True, slots=True)
 class Loaders:
-    person_by_personnummer: PersonByPersonnummerLoader
-    relations_by_person_id: RelationsByPersonIdLoader
+    """A request's DataLoaders, each made when first used: most requests need one or none."""
+
+    __slots__ = ("_person", "_pool", "_relations", "_tier")
+
+    def __init__(self, pool: asyncpg.Pool, tier: Tier) -> None:
+        self._pool, self._tier = pool, tier
+        self._person: PersonByPersonnummerLoader | None = None
+        self._relations: RelationsByPersonIdLoader | None = None
+
+    @property
+    def person_by_personnummer(self) -> PersonByPersonnummerLoader:
+        if self._person is None:
+            self._person = PersonByPersonnummerLoader(self._pool, self._tier)
+        return self._person
+
+    @property
+    def relations_by_person_id(self) -> RelationsByPersonIdLoader:
+        if self._relations is None:
+            self._relations = RelationsByPersonIdLoader(self._pool, self._tier)
+        return self._relations
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +77,5 @@ def build_context(
     skatteverket: SkatteverketClient | None = None,
 ) -> Context:
     """Fresh loaders for one request (they cache, and bind the running event loop)."""
-    loaders = Loaders(
-        person_by_personnummer=PersonByPersonnummerLoader(pool, viewer.tier),
-        relations_by_person_id=RelationsByPersonIdLoader(pool, viewer.tier),
-    )
+    loaders = Loaders(pool, viewer.tier)
     return Context(viewer, pool, loaders, limits or Limits(), request_id, skatteverket)
