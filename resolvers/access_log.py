@@ -15,6 +15,7 @@ import asyncpg
 import orjson
 
 from resolvers.access import Viewer
+from resolvers.rows import LOCAL
 
 SEEN = "SEEN"
 PROTECTED = "PROTECTED"
@@ -26,33 +27,39 @@ AUDIT_SEARCH = "AUDIT_SEARCH"
 class AccessRecord:
     """The persons one request showed or tried to see, and the log searches it made."""
 
-    # personnummer -> (kind, source); a person shown twice in one answer is one entry.
-    persons: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # Records read from the register, by personnummer (a dict as an ordered set): the
+    # bulk of every page, written as one array.
+    seen_locally: dict[str, None] = field(default_factory=dict)
+    # Everything else: personnummer -> (kind, source).
+    others: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     searches: list[dict[str, Any]] = field(default_factory=list)
 
     def saw(self, person: Any) -> None:
         """A person record is in the answer (``person`` is a ``PersonRow``)."""
-        self.persons[person.personnummer] = (SEEN, person.source)
+        if person.source == LOCAL:
+            self.seen_locally[person.personnummer] = None
+        else:
+            self.others[person.personnummer] = (SEEN, person.source)
 
     def protected(self, personnummer: str, source: str | None = None) -> None:
         """A lookup hit a protected person: an attempt, no data released."""
-        self.persons.setdefault(personnummer, (PROTECTED, source))
+        self.others.setdefault(personnummer, (PROTECTED, source))
 
     def not_found(self, personnummer: str, source: str) -> None:
         """A lookup found no one; noted for lookups made at Skatteverket on a caller's
         behalf (a local miss shows nothing and is not logged)."""
-        self.persons.setdefault(personnummer, (NOT_FOUND, source))
+        self.others.setdefault(personnummer, (NOT_FOUND, source))
 
     def searched(self, criteria: dict[str, Any]) -> None:
         self.searches.append(criteria)
 
     def __len__(self) -> int:
-        """The rows this record writes."""
-        return len(self.persons) + len(self.searches)
+        """The person rows this record writes."""
+        return len(self.seen_locally) + len(self.others) + len(self.searches)
 
 
 class Origin(NamedTuple):
-    """Who asked, and through what: the columns every row of one request shares."""
+    """Who asked, and through what: the request row every person row belongs to."""
 
     viewer: Viewer
     operation_name: str | None
@@ -62,14 +69,21 @@ class Origin(NamedTuple):
 
 
 WRITE = """
-INSERT INTO access_log (
-    kind, personnummer, source, criteria, subject, organisation, client, tier,
-    operation_name, root_fields, request_id, case_reference
+WITH request AS (
+    INSERT INTO access_request (
+        subject, organisation, client, tier, operation_name, root_fields, request_id,
+        case_reference
+    )
+    VALUES ($6, $7, $8, $9, $10, $11, $12, $13)
+    RETURNING id
 )
-SELECT entry.kind, entry.personnummer, entry.source, entry.criteria::jsonb,
-    $5, $6, $7, $8, $9, $10, $11, $12
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-    AS entry (kind, personnummer, source, criteria)
+INSERT INTO access_person (request, kind, personnummer, source, criteria)
+SELECT request.id, 'SEEN', seen.personnummer, 'LOCAL', NULL
+FROM request, unnest($1::text[]) AS seen (personnummer)
+UNION ALL
+SELECT request.id, other.kind, other.personnummer, other.source, other.criteria::jsonb
+FROM request, unnest($2::text[], $3::text[], $4::text[], $5::text[])
+    AS other (kind, personnummer, source, criteria)
 """
 
 
@@ -81,7 +95,7 @@ async def write(
     numbers: list[str | None] = []
     sources: list[str | None] = []
     criteria: list[str | None] = []
-    for personnummer, (kind, source) in record.persons.items():
+    for personnummer, (kind, source) in record.others.items():
         kinds.append(kind)
         numbers.append(personnummer)
         sources.append(source)
@@ -94,6 +108,7 @@ async def write(
     viewer = origin.viewer
     await pool.execute(
         WRITE,
+        list(record.seen_locally),
         kinds,
         numbers,
         sources,
@@ -111,6 +126,7 @@ async def write(
 
 
 class LogEntry(NamedTuple):
+    request: int
     id: int
     logged_at: dt.datetime
     kind: str
@@ -146,20 +162,21 @@ _CONDITIONS = (
 )
 
 SEARCH = """
-SELECT id, logged_at, kind, subject, organisation, client, tier, operation_name,
+SELECT request, id, logged_at, kind, subject, organisation, client, tier, operation_name,
     root_fields, personnummer, source, request_id, case_reference, criteria::text
 FROM access_log
-WHERE id < $1{conditions}
-ORDER BY id DESC
-LIMIT $2
+WHERE (request, id) < ($1, $2){conditions}
+ORDER BY request DESC, id DESC
+LIMIT $3
 """
 
 
 async def search(
-    pool: asyncpg.Pool, criteria: LogSearch, before_id: int, first: int
+    pool: asyncpg.Pool, criteria: LogSearch, before: tuple[int, int], first: int
 ) -> tuple[list[LogEntry], bool]:
-    """A page of entries, newest first, and whether more follow."""
-    conditions, values = "", [before_id, first + 1]
+    """A page of entries, newest first, and whether more follow; ``before`` is the
+    (request, id) position to continue below."""
+    conditions, values = "", [*before, first + 1]
     for name, condition in _CONDITIONS:
         value = getattr(criteria, name)
         if value is not None:

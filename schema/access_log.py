@@ -92,7 +92,10 @@ class AccessLogConnection:
     @classmethod
     def of(cls, entries: list[LogEntry], has_next_page: bool) -> AccessLogConnection:
         edges = [
-            AccessLogEdge(cursor=encode_cursor("a", str(entry.id)), node=AccessLogEntry.of(entry))
+            AccessLogEdge(
+                cursor=encode_cursor("a", f"{entry.request}.{entry.id}"),
+                node=AccessLogEntry.of(entry),
+            )
             for entry in entries
         ]
         end = edges[-1].cursor if edges else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 import strawberry
@@ -28,6 +29,7 @@ from schema.selection import selects_relations
 WILDCARDS = frozenset("*%_?")
 AUDIT_ROLE = "audit"
 NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest
+LOG_POSITION = re.compile(r"([0-9]{1,19})\.([0-9]{1,19})")  # request.id
 
 
 @strawberry.type(description="Inloggad användare — the caller, as their token describes them.")
@@ -240,8 +242,9 @@ class Query:
                     f"`{argument}` needs a time zone, e.g. 2026-11-23T08:00:00+01:00",
                     argument=argument,
                 )
-        position = decode_cursor(after, "a") or str(NEWEST)
-        if not position.isdigit() or int(position) > NEWEST:
+        position = LOG_POSITION.fullmatch(decode_cursor(after, "a") or f"{NEWEST}.{NEWEST}")
+        before = (int(position[1]), int(position[2])) if position else (NEWEST + 1, 0)
+        if max(before) > NEWEST:
             raise BadUserInput("`after` is not a cursor from this list", argument="after")
         criteria = access_log.LogSearch(number, subject, organisation, from_, to)
         context.access.searched(
@@ -251,7 +254,7 @@ class Query:
                 if value is not None
             }
         )
-        entries, more = await access_log.search(context.pool, criteria, int(position), first)
+        entries, more = await access_log.search(context.pool, criteria, before, first)
         return AccessLogConnection.of(entries, more)
 
     @strawberry.field(description="Den inloggade användaren — who the caller is.")

@@ -188,9 +188,13 @@ async def test_a_malformed_case_reference_is_refused(
 @pytest.mark.parametrize(
     "statement",
     [
-        "UPDATE access_log SET subject = 'someone-else'",
-        "DELETE FROM access_log",
-        "TRUNCATE access_log",
+        "UPDATE access_request SET subject = 'someone-else'",
+        "UPDATE access_person SET personnummer = NULL",
+        "DELETE FROM access_request",
+        "DELETE FROM access_person",
+        "TRUNCATE access_request",
+        "TRUNCATE access_person",
+        "TRUNCATE access_request, access_person",
     ],
 )
 async def test_the_log_is_append_only_in_the_database(
