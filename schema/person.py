@@ -147,8 +147,7 @@ async def load_with_relations(info: Info, personnummer: str) -> PersonRow | None
     context = info.context
     row, relations = await person_with_relations(context.pool, context.viewer.tier, personnummer)
     if row is not None:
-        context.relations_ahead[row.id] = relations
-        context.loaders.relations_by_person_id.prime(row.id, relations)
+        context.relations_ahead[row.id] = relations  # the relation fields read them at once
     return row
 
 
