@@ -101,6 +101,7 @@ class GraphQLEndpoint:
         self.schema = build_schema()._schema
         self.limits = limits
         self.access_log_timeout = access_log_timeout
+        self._writers: dict[int, access_log.AccessLogWriter] = {}  # by pool: one per app
         self.example_from_register = example_from_register
         self.prepare = lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._prepare)
         self.graphiql_html = get_graphql_ide_html(graphql_ide="graphiql")
@@ -172,10 +173,12 @@ class GraphQLEndpoint:
 
     async def _logged(self, context: Context, origin: access_log.Origin) -> bool:
         """Write what the request showed; False if that failed (the answer is withheld)."""
+        writer = self._writers.get(id(context.pool))
+        if writer is None or writer.pool is not context.pool:
+            writer = access_log.AccessLogWriter(context.pool, timeout=self.access_log_timeout)
+            self._writers = {id(context.pool): writer}
         try:
-            await access_log.write(
-                context.pool, origin, context.access, timeout=self.access_log_timeout
-            )
+            await writer.write(origin, context.access)
         except Exception:
             ACCESS_LOG_FAILURES.inc()
             logger.exception(

@@ -7,6 +7,7 @@ the whole record in one statement. If that fails, the answer is withheld.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -68,61 +69,117 @@ class Origin(NamedTuple):
     case_reference: str | None
 
 
+# The records of several requests in one statement: their request rows take ids from
+# the identity's sequence first, so that each person row can name its request.
 WRITE = """
-WITH request AS (
-    INSERT INTO access_request (
+WITH request AS MATERIALIZED (
+    SELECT nextval('access_request_id_seq'::regclass) AS id, given.*
+    FROM unnest(
+        $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+        $8::text[]
+    ) WITH ORDINALITY AS given (
         subject, organisation, client, tier, operation_name, root_fields, request_id,
+        case_reference, n
+    )
+), saved AS (
+    INSERT INTO access_request (
+        id, subject, organisation, client, tier, operation_name, root_fields, request_id,
         case_reference
     )
-    VALUES ($6, $7, $8, $9, $10, $11, $12, $13)
-    RETURNING id
+    OVERRIDING SYSTEM VALUE
+    SELECT id, subject, organisation, client, tier, operation_name, root_fields, request_id,
+        case_reference
+    FROM request
 )
 INSERT INTO access_person (request, kind, personnummer, source, criteria)
 SELECT request.id, 'SEEN', seen.personnummer, 'LOCAL', NULL
-FROM request, unnest($1::text[]) AS seen (personnummer)
+FROM unnest($9::int8[], $10::text[]) AS seen (n, personnummer)
+JOIN request USING (n)
 UNION ALL
 SELECT request.id, other.kind, other.personnummer, other.source, other.criteria::jsonb
-FROM request, unnest($2::text[], $3::text[], $4::text[], $5::text[])
-    AS other (kind, personnummer, source, criteria)
+FROM unnest($11::int8[], $12::text[], $13::text[], $14::text[], $15::text[])
+    AS other (n, kind, personnummer, source, criteria)
+JOIN request USING (n)
 """
 
+Entry = tuple[Origin, AccessRecord]
 
-async def write(
-    pool: asyncpg.Pool, origin: Origin, record: AccessRecord, *, timeout: float
-) -> None:
-    """One statement for the whole request; raises if the log could not be written."""
-    kinds: list[str] = []
-    numbers: list[str | None] = []
-    sources: list[str | None] = []
-    criteria: list[str | None] = []
-    for personnummer, (kind, source) in record.others.items():
-        kinds.append(kind)
-        numbers.append(personnummer)
-        sources.append(source)
-        criteria.append(None)
-    for search in record.searches:
-        kinds.append(AUDIT_SEARCH)
-        numbers.append(search.get("personnummer"))
-        sources.append(None)
-        criteria.append(orjson.dumps(search).decode())
-    viewer = origin.viewer
-    await pool.execute(
-        WRITE,
-        list(record.seen_locally),
-        kinds,
-        numbers,
-        sources,
-        criteria,
-        viewer.subject,
-        viewer.organisation,
-        viewer.client,
-        viewer.tier.name,
-        origin.operation_name,
-        origin.root_fields,
-        origin.request_id,
-        origin.case_reference,
-        timeout=timeout,
-    )
+
+async def write(pool: asyncpg.Pool, entries: list[Entry], *, timeout: float) -> None:
+    """The records of one or more requests in one statement; raises if it failed."""
+    columns: list[list[str | None]] = [[] for _ in range(8)]
+    seen_n: list[int] = []
+    seen: list[str] = []
+    other_n: list[int] = []
+    others: list[list[str | None]] = [[], [], [], []]  # kind, personnummer, source, criteria
+    for n, (origin, record) in enumerate(entries, 1):
+        viewer = origin.viewer
+        row = (
+            viewer.subject, viewer.organisation, viewer.client, viewer.tier.name,
+            origin.operation_name, origin.root_fields, origin.request_id, origin.case_reference,
+        )  # fmt: skip
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+        seen += record.seen_locally
+        seen_n += [n] * len(record.seen_locally)
+        for personnummer, (kind, source) in record.others.items():
+            other_n.append(n)
+            for column, value in zip(others, (kind, personnummer, source, None), strict=True):
+                column.append(value)
+        for search in record.searches:
+            other_n.append(n)
+            criteria = orjson.dumps(search).decode()
+            values = (AUDIT_SEARCH, search.get("personnummer"), None, criteria)
+            for column, value in zip(others, values, strict=True):
+                column.append(value)
+    await pool.execute(WRITE, *columns, seen_n, seen, other_n, *others, timeout=timeout)
+
+
+class AccessLogWriter:
+    """Writes what concurrent requests showed together: group commit.
+
+    Each request still waits until its own rows are committed before its answer may
+    leave, and learns if they were not. But while one statement is being written,
+    the requests finishing meanwhile queue up and go together in the next, so that a
+    busy worker spends one round trip and one commit (a disk flush) on many requests.
+    A request alone is written at once.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, *, timeout: float) -> None:
+        self.pool = pool
+        self.timeout = timeout
+        self._queue: list[tuple[Origin, AccessRecord, asyncio.Future[None]]] = []
+        self._writing = False
+        self._task: asyncio.Future[None] | None = None
+
+    async def write(self, origin: Origin, record: AccessRecord) -> None:
+        """Return once the record is committed; raise if it could not be, in time."""
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((origin, record, done))
+        if not self._writing:
+            self._writing = True
+            # Kept: the event loop holds tasks only weakly.
+            self._task = asyncio.ensure_future(self._write_queued())
+        async with asyncio.timeout(self.timeout * 2):  # queued behind one slow statement
+            await done
+
+    async def _write_queued(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                try:
+                    entries = [(origin, record) for origin, record, _ in batch]
+                    await write(self.pool, entries, timeout=self.timeout)
+                except Exception as error:
+                    for *_, done in batch:
+                        if not done.done():
+                            done.set_exception(error)
+                else:
+                    for *_, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._writing = False
 
 
 class LogEntry(NamedTuple):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from api.auth import mint_dev_token
 from api.settings import Settings
 from resolvers.access import Tier
 from tests import factories
-from tests.conftest import Api, counted
+from tests.conftest import Api, StatementLog, counted
 
 LOOKUP = """
 query Lookup($p: String!) {
@@ -351,3 +352,26 @@ async def test_a_time_window_narrows_the_search(
         ]
     assert official.subject in seen["around now"]
     assert seen["yesterday"] == []
+
+
+async def test_concurrent_requests_are_written_together_each_with_its_own_rows(
+    api: Api, family: dict[str, str], pool: asyncpg.Pool, statement_log: StatementLog
+) -> None:
+    callers = [Caller(api, Tier.BASIC) for _ in range(6)]
+    numbers = [family["mother"], family["father"], family["child"]] * 2
+    async with pool.acquire() as blocker, blocker.transaction():
+        # The first write waits for this lock; the others finish meanwhile and queue.
+        await blocker.execute("LOCK TABLE access_person IN ACCESS EXCLUSIVE MODE")
+        statement_log.clear()
+        posted = [
+            asyncio.create_task(caller.post(LOOKUP, {"p": number}))
+            for caller, number in zip(callers, numbers, strict=True)
+        ]
+        await asyncio.sleep(0.5)
+    answers = await asyncio.gather(*posted)
+    writes = [sql for sql in statement_log.statements if "INSERT INTO access_person" in sql]
+    assert len(writes) == 2  # the first request alone, then the five that queued behind it
+    for caller, number, (response, request_id) in zip(callers, numbers, answers, strict=True):
+        assert response.json()["data"]["person"]["lastName"] == "Ek"
+        rows = await logged(pool, request_id)
+        assert [(row["subject"], row["personnummer"]) for row in rows] == [(caller.subject, number)]
