@@ -80,7 +80,7 @@ def _spawn_until(ready_url: str, command: list[str], port: int, logs: Path) -> S
     logs.mkdir(parents=True, exist_ok=True)
     log = (logs / "simulator.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    server = Server("simulator", process, port, None, log)
+    server = Server("simulator", process, port, None, log, "simulator")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -106,7 +106,7 @@ def start_api(database_url: str, skatteverket_url: str, data: Path) -> Server:
         *(sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"),
         *("--workers", "1", "--no-access-log", "--log-level", "warning", "--port", str(port)),
     ]
-    return _spawn("api", command, env, port, token, data / "logs")
+    return _spawn("api", "ours", command, env, port, token, data / "logs")
 
 
 def timed(client: httpx.Client, api: Server, numbers: list[str], source: str) -> list[float]:
