@@ -40,15 +40,16 @@ def _columns(tier: Tier) -> Sequence[str]:
     return BASIC_PERSON_COLUMNS if tier is Tier.BASIC else PERSON_COLUMNS
 
 
-def person_columns(tier: Tier, person: str = "p") -> str:
+def person_columns(tier: Tier, person: str = "p", *, addresses: bool = True) -> str:
     """The select list for a person at ``tier`` (data above it is never read), with
-    their addresses joined by ``address_joins(person)``."""
+    their addresses joined by ``address_joins(person)`` unless ``addresses`` is False."""
     names = [f"{person}.{name} AS {person}_{name}" for name in _columns(tier)]
-    names += [
-        f"{person}_{kind}.{name} AS {person}_{kind}_{name}"
-        for kind in _KINDS
-        for name in ADDRESS_FIELDS
-    ]
+    if addresses:
+        names += [
+            f"{person}_{kind}.{name} AS {person}_{kind}_{name}"
+            for kind in _KINDS
+            for name in ADDRESS_FIELDS
+        ]
     return ", ".join(names)
 
 
@@ -56,25 +57,35 @@ _WIDTH = {tier: len(_columns(tier)) for tier in Tier}
 PERSON_RECORD_WIDTH = {tier: _WIDTH[tier] + 3 * len(ADDRESS_FIELDS) for tier in Tier}
 
 
+def record_width(tier: Tier, *, addresses: bool = True) -> int:
+    """How many columns ``person_columns`` selects."""
+    return PERSON_RECORD_WIDTH[tier] if addresses else _WIDTH[tier]
+
+
 _SIZE = len(ADDRESS_FIELDS)
 
 
-def person_from_record(record: Any, tier: Tier, start: int = 0) -> PersonRow | None:
-    """Decode the person selected by ``person_columns(tier)`` at ``start`` in the record.
+def person_from_record(
+    record: Any, tier: Tier, start: int = 0, *, addresses: bool = True
+) -> PersonRow | None:
+    """Decode the person selected by ``person_columns(tier, addresses=…)`` at ``start``
+    in the record; without addresses selected, the person has none.
 
     Written for speed: it runs for every person of every answer.
     """
     if record[start] is None:
         return None
     end = start + _WIDTH[tier]
+    if not addresses:
+        return PersonRow(*record[start:end])
     special, foreign = end + _SIZE, end + 2 * _SIZE
     if record[end] is None and record[special] is None and record[foreign] is None:
-        addresses = NO_ADDRESSES
+        found = NO_ADDRESSES
     else:
-        addresses = PersonAddresses(
+        found = PersonAddresses(
             _address(record, end), _address(record, special), _address(record, foreign)
         )
-    return PersonRow(*record[start:end], addresses=addresses)  # type: ignore[misc]
+    return PersonRow(*record[start:end], addresses=found)  # type: ignore[misc]
 
 
 def _address(record: Any, start: int) -> AddressRow | None:

@@ -14,66 +14,86 @@ from resolvers.records import (
 )
 from resolvers.rows import PersonRow, RelationRow
 
-# Current relations with the related person (and their addresses) when they are in the
-# register; visible_relation has already left out protected and coordination numbers.
+# Current relations with the related person (and, when asked for, their addresses) when
+# they are in the register; visible_relation has already left out protected and
+# coordination numbers. By (tier, whether the related persons' addresses are selected).
 RELATIONS_BY_PERSON_ID = {
-    tier: f"""
+    (tier, addresses): f"""
 SELECT
     r.person_id,
     r.kind,
     r.related_personnummer,
     r.valid_from,
     r.valid_to,
-    {person_columns(tier, "rp")}
+    {person_columns(tier, "rp", addresses=addresses)}
 FROM visible_relation AS r
 LEFT JOIN visible_person AS rp ON rp.personnummer = r.related_personnummer
-{address_joins("rp")}
+{address_joins("rp") if addresses else ""}
 WHERE r.person_id = ANY($1::bigint[])
   AND (r.valid_to IS NULL OR r.valid_to > current_date)
 ORDER BY r.person_id, r.kind, r.related_personnummer
 """
     for tier in Tier
+    for addresses in (True, False)
 }
 
 # One person by number with their current relations: a lookup in one statement. One
 # row per relation (or one row with NULL relation columns when there is none).
 PERSON_WITH_RELATIONS = {
-    tier: f"""
+    (tier, addresses): f"""
 SELECT
     {person_columns(tier, "p")},
     r.kind,
     r.related_personnummer,
     r.valid_from,
     r.valid_to,
-    {person_columns(tier, "rp")}
+    {person_columns(tier, "rp", addresses=addresses)}
 FROM visible_person AS p
 {address_joins("p")}
 LEFT JOIN visible_relation AS r
   ON r.person_id = p.id AND (r.valid_to IS NULL OR r.valid_to > current_date)
 LEFT JOIN visible_person AS rp ON rp.personnummer = r.related_personnummer
-{address_joins("rp")}
+{address_joins("rp") if addresses else ""}
 WHERE p.personnummer = $1
 ORDER BY r.kind, r.related_personnummer
 """
     for tier in Tier
+    for addresses in (True, False)
 }
 
 
-def _relation(record: asyncpg.Record, tier: Tier, start: int) -> RelationRow:
-    person = person_from_record(record, tier, start + 4)
+def _relation(record: asyncpg.Record, tier: Tier, start: int, addresses: bool) -> RelationRow:
+    person = person_from_record(record, tier, start + 4, addresses=addresses)
     return RelationRow(*record[start : start + 4], person=person)  # type: ignore[misc]
 
 
 async def person_with_relations(
-    pool: asyncpg.Pool, tier: Tier, personnummer: str
+    pool: asyncpg.Pool, tier: Tier, personnummer: str, *, related_addresses: bool = True
 ) -> tuple[PersonRow | None, list[RelationRow]]:
-    """A visible person and their current relations, or (None, []) if not visible."""
-    records = await pool.fetch(PERSON_WITH_RELATIONS[tier], personnummer)
+    """A visible person and their current relations, or (None, []) if not visible.
+
+    ``related_addresses=False`` when the query asks for no address of a related person:
+    their three address joins are then left out.
+    """
+    sql = PERSON_WITH_RELATIONS[tier, related_addresses]
+    records = await pool.fetch(sql, personnummer)
     if not records:
         return None, []
     start = PERSON_RECORD_WIDTH[tier]
-    relations = [_relation(record, tier, start) for record in records if record[start]]
+    relations = [
+        _relation(record, tier, start, related_addresses) for record in records if record[start]
+    ]
     return person_from_record(records[0], tier), relations
+
+
+async def relations_of(
+    pool: asyncpg.Pool, tier: Tier, person_ids: list[int], *, related_addresses: bool = True
+) -> dict[int, list[RelationRow]]:
+    """The current relations of each person, in one statement."""
+    found: dict[int, list[RelationRow]] = {key: [] for key in person_ids}
+    for record in await pool.fetch(RELATIONS_BY_PERSON_ID[tier, related_addresses], person_ids):
+        found[record["person_id"]].append(_relation(record, tier, 1, related_addresses))
+    return found
 
 
 class RelationsByPersonIdLoader(DataLoader):
@@ -85,7 +105,5 @@ class RelationsByPersonIdLoader(DataLoader):
         self.tier = tier
 
     async def batch_load_fn(self, keys: list[int]) -> list[list[RelationRow]]:
-        found: dict[int, list[RelationRow]] = {key: [] for key in keys}
-        for record in await self.pool.fetch(RELATIONS_BY_PERSON_ID[self.tier], keys):
-            found[record["person_id"]].append(_relation(record, self.tier, 1))
+        found = await relations_of(self.pool, self.tier, keys)
         return [found[key] for key in keys]

@@ -84,7 +84,7 @@ async def _connection(info: Info, page: Page, kind: str) -> PersonConnection:
     """The page as a connection; relations asked for are loaded for all its persons at once."""
     wanted = page.rows and selects_relations(info, "edges", "node")
     if wanted and may_read(info, AccessTier.RELATIONS):
-        await load_relations_ahead(info, page.rows)
+        await load_relations_ahead(info, page.rows, "edges", "node")
     return PersonConnection.from_page(page, kind)
 
 

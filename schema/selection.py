@@ -64,3 +64,22 @@ def selected_below(info: Info, *path: str) -> frozenset[str]:
 
 def selects_relations(info: Info, *path: str) -> bool:
     return not RELATION_FIELDS.isdisjoint(selected_below(info, *path))
+
+
+# Person fields that do not read the person's addresses. Any other field asked of a
+# related person (an address, or a field added later) makes its addresses load.
+PERSON_FIELDS_WITHOUT_ADDRESSES = RELATION_FIELDS | {
+    "__typename", "personnummer", "isCoordinationNumber", "gender", "birthDate",
+    "firstNames", "givenName", "givenNameCode", "middleName", "lastName", "status",
+    "source", "fetchedAt", "personnummer10", "personnummer11", "personnummer13",
+    "movedInDate", "keyCode", "civilStatus", "deregistration",
+}  # fmt: skip
+
+
+def related_persons_need_addresses(info: Info, *path: str) -> bool:
+    """Whether the query asks for an address (or anything but plain fields) of a person
+    related to the one(s) at ``path``: if not, their addresses need not be read."""
+    return any(
+        not selected_below(info, *path, relation, "person") <= PERSON_FIELDS_WITHOUT_ADDRESSES
+        for relation in RELATION_FIELDS
+    )

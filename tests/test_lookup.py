@@ -9,7 +9,7 @@ import pytest
 
 from resolvers.access import Tier
 from tests import factories
-from tests.conftest import Api
+from tests.conftest import Api, StatementLog
 
 LOOKUP = """
 query ($pnr: String!) {
@@ -154,3 +154,54 @@ async def test_wrong_check_digit_is_named(api: Api, clean_db: asyncpg.Pool) -> N
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "check digit" in error["message"]
+
+
+RELATED_ADDRESS_LOOKUP = """
+query ($p: String!) {
+  person(personnummer: $p) {
+    ... on Person { spouse { person { ...Where } } }
+  }
+}
+fragment Where on Person { lastName registeredAddress { postalTown } }
+"""
+RELATED_ADDRESS_PAGE = """
+{ personsInRange(from: "19000101-0000", to: "20991231-9999") {
+    edges { node { personnummer relations { person { mailingAddress { lines } } } } }
+} }
+"""
+RELATED_NAMES_LOOKUP = """
+query ($p: String!) {
+  person(personnummer: $p) { ... on Person { spouse { person { lastName } } } }
+}
+"""
+
+
+async def test_related_persons_addresses_are_read_when_asked_and_only_then(
+    api: Api, clean_db: asyncpg.Pool, statement_log: StatementLog
+) -> None:
+    wife = await factories.person(clean_db, last_name="Ek", civil_status="G")
+    husband = await factories.person(
+        clean_db,
+        male=True,
+        last_name="Al",
+        civil_status="G",
+        address={"line2": "Ringvägen 2", "postal_code": "43130", "postal_town": "MÖLNDAL"},
+    )
+    await factories.relate(clean_db, wife, "M", husband)
+
+    body = await api.query(RELATED_ADDRESS_LOOKUP, {"p": wife})
+    spouse = body["data"]["person"]["spouse"]["person"]
+    assert spouse == {"lastName": "Al", "registeredAddress": {"postalTown": "MÖLNDAL"}}
+
+    body = await api.query(RELATED_ADDRESS_PAGE)
+    lines = {
+        edge["node"]["personnummer"]: edge["node"]["relations"][0]["person"]["mailingAddress"]
+        for edge in body["data"]["personsInRange"]["edges"]
+    }
+    assert lines[wife] == {"lines": ["Ringvägen 2", "431 30 MÖLNDAL"]}
+    assert lines[husband] == {"lines": ["Storgatan 1", "412 63 GÖTEBORG"]}
+
+    statement_log.clear()
+    body = await api.query(RELATED_NAMES_LOOKUP, {"p": wife})
+    assert body["data"]["person"]["spouse"]["person"] == {"lastName": "Al"}
+    assert "rp_F" not in statement_log.statements[0]  # no address join for the spouse
