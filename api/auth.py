@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from api.settings import Settings
 from resolvers.access import Tier, Viewer
+from resolvers.text import printable
 
 DEV_KEY_ID = "vastfolket-dev"
 
@@ -133,13 +134,17 @@ def _viewer(claims: dict[str, Any]) -> Viewer:
     roles = claims.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise InvalidToken("the token's roles must be a list of strings")
-    return Viewer(
+    viewer = Viewer(
         subject=str(claims["sub"]),
         tier=Tier[tier],
         organisation=_optional_str(claims.get("org")),
         client=_optional_str(claims.get("client_id")),
         roles=frozenset(roles),
     )
+    identifiers = [viewer.subject, viewer.organisation or "", viewer.client or "", *roles]
+    if not all(printable(text) for text in identifiers):
+        raise InvalidToken("the token's sub, org, client_id or roles hold control characters")
+    return viewer
 
 
 def _optional_str(value: Any) -> str | None:

@@ -42,6 +42,11 @@ class AccessRecord:
         else:
             self.others[person.personnummer] = (SEEN, person.source)
 
+    def saw_number(self, personnummer: str) -> None:
+        """A person's number from the register is in the answer (a relative's, say),
+        with or without their record."""
+        self.seen_locally[personnummer] = None
+
     def protected(self, personnummer: str, source: str | None = None) -> None:
         """A lookup hit a protected person: an attempt, no data released."""
         self.others.setdefault(personnummer, (PROTECTED, source))
@@ -132,7 +137,8 @@ async def write(pool: asyncpg.Pool, entries: list[Entry], *, timeout: float) -> 
             values = (AUDIT_SEARCH, search.get("personnummer"), None, criteria)
             for column, value in zip(others, values, strict=True):
                 column.append(value)
-    await pool.execute(WRITE, *columns, seen_n, seen, other_n, *others, timeout=timeout)
+    async with pool.acquire(timeout=timeout) as connection:
+        await connection.execute(WRITE, *columns, seen_n, seen, other_n, *others, timeout=timeout)
 
 
 class AccessLogWriter:
@@ -166,20 +172,35 @@ class AccessLogWriter:
     async def _write_queued(self) -> None:
         try:
             while self._queue:
-                batch, self._queue = self._queue, []
-                try:
-                    entries = [(origin, record) for origin, record, _ in batch]
-                    await write(self.pool, entries, timeout=self.timeout)
-                except Exception as error:
-                    for *_, done in batch:
-                        if not done.done():
-                            done.set_exception(error)
-                else:
-                    for *_, done in batch:
-                        if not done.done():
-                            done.set_result(None)
+                # A request that stopped waiting (timed out) was refused: not shown.
+                batch = [queued for queued in self._queue if not queued[2].done()]
+                self._queue = []
+                if len(batch) > 1 and not await self._settle(batch):
+                    # One request's rows may be what failed: the others must not pay
+                    # for it, so each is tried alone.
+                    for queued in batch:
+                        if not queued[2].done():
+                            await self._settle([queued])
+                elif len(batch) == 1:
+                    await self._settle(batch)
         finally:
             self._writing = False
+
+    async def _settle(self, batch: list[tuple[Origin, AccessRecord, asyncio.Future[None]]]) -> bool:
+        """Write a batch and tell its requests; False if it failed and had several."""
+        try:
+            entries = [(origin, record) for origin, record, _ in batch]
+            await write(self.pool, entries, timeout=self.timeout)
+        except Exception as error:
+            if len(batch) > 1:
+                return False
+            if not batch[0][2].done():
+                batch[0][2].set_exception(error)
+            return True
+        for *_, done in batch:
+            if not done.done():
+                done.set_result(None)
+        return True
 
 
 class LogEntry(NamedTuple):

@@ -10,7 +10,8 @@ one compiled reader. Everything else — resolvers, unions, errors, fields above
 caller's tier — takes graphql-core's own path, unchanged.
 
 Every person object completed, on either path, is noted in the request's access
-record (``resolvers.access_log``): what the answer shows is what gets logged.
+record (``resolvers.access_log``), and so is every relation (it shows the relative's
+number): what the answer shows is what gets logged.
 """
 
 from __future__ import annotations
@@ -54,8 +55,17 @@ def _note_protected(record: AccessRecord, answer: Any) -> None:
     record.protected(answer.personnummer)
 
 
+def _note_relative(record: AccessRecord, relation: Any) -> None:
+    """A relation shows the relative's number (and what they are), person or not."""
+    record.saw_number(relation.personnummer)
+
+
 # Object types whose completion the access log must know of, and how to note them.
-_NOTED = {"Person": AccessRecord.saw, "ProtectedPerson": _note_protected}
+_NOTED = {
+    "Person": AccessRecord.saw,
+    "ProtectedPerson": _note_protected,
+    "Relation": _note_relative,
+}
 
 
 # Plans shared between requests, by the selection's field nodes in a cached document

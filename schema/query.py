@@ -13,6 +13,7 @@ from resolvers import access_log, persons
 from resolvers.access import Tier as AccessTier
 from resolvers.personnummer import Personnummer, PersonnummerError, parse
 from resolvers.rows import Page
+from resolvers.text import printable
 from schema.access_log import AccessLogConnection
 from schema.connection import PersonConnection, check_page_size, decode_cursor
 from schema.directives import Tier, may_read, requires_role
@@ -29,6 +30,8 @@ from schema.selection import selects_relations
 WILDCARDS = frozenset("*%_?")
 AUDIT_ROLE = "audit"
 NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest
+LOG_BEGINS = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # before any entry; far from overflow
+LOG_ENDS = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
 LOG_POSITION = re.compile(r"([0-9]{1,19})\.([0-9]{1,19})")  # request.id
 
 
@@ -55,6 +58,8 @@ def _letters(text: str) -> int:
 def _check_text(value: str | None, argument: str, min_letters: int, max_length: int) -> None:
     if value is None:
         return
+    if not printable(value):
+        raise BadUserInput(f"`{argument}` may not contain control characters", argument=argument)
     if WILDCARDS & set(value):
         raise BadUserInput(
             f"`{argument}` may not contain wildcards; the search already tolerates "
@@ -81,7 +86,14 @@ def _check_years(year_from: int | None, year_to: int | None) -> None:
 
 
 async def _connection(info: Info, page: Page, kind: str) -> PersonConnection:
-    """The page as a connection; relations asked for are loaded for all its persons at once."""
+    """The page as a connection; relations asked for are loaded for all its persons at once.
+
+    Every person on the page is logged as seen, whatever the query selects of them: an
+    edge's cursor alone holds the person's position (and number) in the list.
+    """
+    access = info.context.access
+    for row in page.rows:
+        access.saw(row)
     wanted = page.rows and selects_relations(info, "edges", "node")
     if wanted and may_read(info, AccessTier.RELATIONS):
         await load_relations_ahead(info, page.rows, "edges", "node")
@@ -236,16 +248,27 @@ class Query:
         context = info.context
         check_page_size(first, context.limits.max_page_size)
         number = None if personnummer is None else _number(personnummer, "personnummer").digits
+        for argument, text in (("subject", subject), ("organisation", organisation)):
+            if text is not None and (not printable(text) or len(text) > 200):
+                raise BadUserInput(
+                    f"`{argument}` must be at most 200 printable characters", argument=argument
+                )
         for argument, moment in (("from", from_), ("to", to)):
             if moment is not None and moment.tzinfo is None:
                 raise BadUserInput(
                     f"`{argument}` needs a time zone, e.g. 2026-11-23T08:00:00+01:00",
                     argument=argument,
                 )
-        position = LOG_POSITION.fullmatch(decode_cursor(after, "a") or f"{NEWEST}.{NEWEST}")
-        before = (int(position[1]), int(position[2])) if position else (NEWEST + 1, 0)
-        if max(before) > NEWEST:
-            raise BadUserInput("`after` is not a cursor from this list", argument="after")
+            if moment is not None and not LOG_BEGINS <= moment <= LOG_ENDS:
+                raise BadUserInput(
+                    f"`{argument}` must lie between the years 2000 and 9998", argument=argument
+                )
+        before = (NEWEST, NEWEST)
+        if after is not None:
+            position = LOG_POSITION.fullmatch(decode_cursor(after, "a") or "")
+            if position is None or max(int(position[1]), int(position[2])) >= NEWEST:
+                raise BadUserInput("`after` is not a cursor from this list", argument="after")
+            before = (int(position[1]), int(position[2]))
         criteria = access_log.LogSearch(number, subject, organisation, from_, to)
         context.access.searched(
             {

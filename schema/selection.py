@@ -21,7 +21,7 @@ _REMEMBERED = 4096
 _below: dict[tuple[int, tuple[str, ...]], tuple[FieldNode, frozenset[str]]] = {}
 
 
-def _fields(
+def fields_of(
     selection_set: SelectionSetNode | None, fragments: dict[str, Any]
 ) -> Iterator[FieldNode]:
     if selection_set is None:
@@ -30,11 +30,11 @@ def _fields(
         if isinstance(selection, FieldNode):
             yield selection
         elif isinstance(selection, InlineFragmentNode):
-            yield from _fields(selection.selection_set, fragments)
+            yield from fields_of(selection.selection_set, fragments)
         elif isinstance(selection, FragmentSpreadNode):
             fragment = fragments.get(selection.name.value)
             if fragment is not None:
-                yield from _fields(fragment.selection_set, fragments)
+                yield from fields_of(fragment.selection_set, fragments)
 
 
 def selected_below(info: Info, *path: str) -> frozenset[str]:
@@ -47,13 +47,15 @@ def selected_below(info: Info, *path: str) -> frozenset[str]:
     if known is not None and known[0] is first:
         return known[1]
     fragments = raw.fragments
-    level = [child for node in raw.field_nodes for child in _fields(node.selection_set, fragments)]
+    level = [
+        child for node in raw.field_nodes for child in fields_of(node.selection_set, fragments)
+    ]
     for name in path:
         level = [
             child
             for field in level
             if field.name.value == name
-            for child in _fields(field.selection_set, fragments)
+            for child in fields_of(field.selection_set, fragments)
         ]
     names = frozenset(field.name.value for field in level)
     if len(_below) >= _REMEMBERED:

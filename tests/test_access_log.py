@@ -15,7 +15,8 @@ from starlette.applications import Starlette
 from api.app import create_app
 from api.auth import mint_dev_token
 from api.settings import Settings
-from resolvers.access import Tier
+from resolvers import access_log
+from resolvers.access import Tier, Viewer
 from tests import factories
 from tests.conftest import Api, StatementLog, counted
 
@@ -311,13 +312,15 @@ async def test_auditors_find_who_saw_a_person_newest_first_and_their_search_is_l
         ({"p": "19800517-0000"}, "personnummer"),
         ({"after": "bm90LWEtY3Vyc29y"}, "after"),
         ({"first": 0}, "first"),
+        ({"from": "0001-01-01T00:00:00+05:00"}, "from"),
+        ({"subject": "a\u0000b"}, "subject"),
     ],
 )
 async def test_bad_log_criteria_are_clear_errors(api: Api, variables: dict, argument: str) -> None:
     auditor = Caller(api, roles=["audit"])
     query = """
-    query ($p: String, $from: DateTime, $after: String, $first: Int = 10) {
-      accessLog(personnummer: $p, from: $from, after: $after, first: $first) {
+    query ($p: String, $from: DateTime, $after: String, $first: Int = 10, $subject: String) {
+      accessLog(personnummer: $p, from: $from, after: $after, first: $first, subject: $subject) {
         edges { node { personnummer } }
       }
     }
@@ -375,3 +378,47 @@ async def test_concurrent_requests_are_written_together_each_with_its_own_rows(
         assert response.json()["data"]["person"]["lastName"] == "Ek"
         rows = await logged(pool, request_id)
         assert [(row["subject"], row["personnummer"]) for row in rows] == [(caller.subject, number)]
+
+
+async def test_a_page_logs_its_persons_even_when_only_cursors_are_asked(
+    official: Caller, family: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    query = """{ personsInRange(from: "19000101-0000", to: "20991231-9999", first: 2) {
+        edges { cursor } pageInfo { endCursor } } }"""
+    response, request_id = await official.post(query)
+    assert len(response.json()["data"]["personsInRange"]["edges"]) == 2
+    assert len(await logged(pool, request_id)) == 2
+
+
+async def test_relatives_numbers_shown_without_their_records_are_logged(
+    official: Caller, family: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    query = """query ($p: String!) { person(personnummer: $p) {
+        ... on Person { relations { kind personnummer } } } }"""
+    response, request_id = await official.post(query, {"p": family["mother"]})
+    assert len(response.json()["data"]["person"]["relations"]) == 2
+    rows = await logged(pool, request_id)
+    assert sorted(row["personnummer"] for row in rows) == sorted(family.values())
+
+
+async def test_one_requests_bad_rows_do_not_cost_others_their_answers(
+    official: Caller, pool: asyncpg.Pool
+) -> None:
+    writer = access_log.AccessLogWriter(pool, timeout=2)
+    viewer = Viewer(official.subject, Tier.BASIC)
+    good, bad = access_log.AccessRecord(), access_log.AccessRecord()
+    good.saw_number("198005172382")
+    bad.saw_number("not a number")  # refused by the table's check
+    ids = [uuid.uuid4().hex for _ in range(4)]
+    records = [good, bad, good, good]
+    outcomes = await asyncio.gather(
+        *(
+            writer.write(access_log.Origin(viewer, None, "person", request_id, None), record)
+            for request_id, record in zip(ids, records, strict=True)
+        ),
+        return_exceptions=True,
+    )
+    assert [isinstance(outcome, asyncpg.CheckViolationError) for outcome in outcomes] == [
+        False, True, False, False
+    ]  # fmt: skip
+    assert [len(await logged(pool, request_id)) for request_id in ids] == [1, 0, 1, 1]

@@ -109,6 +109,7 @@ async def test_too_many_matches_are_refused(api: Api, clean_db: asyncpg.Pool) ->
         ({"last": "An*"}, "lastName"),
         ({"last": "Ek%"}, "lastName"),
         ({"last": "x" * 61}, "lastName"),
+        ({"last": "E\u0000k"}, "lastName"),
         ({"last": "Ek", "town": "G"}, "postalTown"),
         ({"last": "Ek", "from": 1700}, "birthYearFrom"),
         ({"last": "Ek", "from": 2000, "to": 1990}, "birthYearFrom"),

@@ -142,6 +142,8 @@ ATTACKS: dict[str, Callable[[Settings], str]] = {
     "tier as a list": lambda s: signed(s, claims(s, tier=["RELATIONS"])),
     "roles not a list": lambda s: signed(s, claims(s, roles="selections")),
     "organisation an object": lambda s: signed(s, claims(s, org={"id": 1480})),
+    "subject with a NUL": lambda s: signed(s, claims(s, sub="anna\u0000admin")),
+    "client with a line break": lambda s: signed(s, claims(s, client_id="Raindance\nx")),
     "payload not an object": lambda s: signed(s, ["BASIC"]),
     "header not an object": lambda s: f"{encode([1])}.{encode(claims(s))}.c2ln",
     "two segments": lambda s: ".".join(signed(s, claims(s)).split(".")[:2]),

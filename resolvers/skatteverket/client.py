@@ -174,7 +174,9 @@ class SkatteverketClient:
         except (TimeoutError, httpx.TimeoutException):
             raise SkatteverketUnavailable(f"no answer within {timeout:g} s", TIMEOUT) from None
         except httpx.HTTPError as error:
-            raise SkatteverketUnavailable(f"cannot connect: {error!r}", CONNECTION) from None
+            # The detail (hosts, addresses) is for the log, not for the caller.
+            logger.warning("Skatteverket connection failed: %r", error)
+            raise SkatteverketUnavailable("cannot connect", CONNECTION) from None
         return _answer(personnummer, response)
 
     async def _get(self, personnummer: str, request_id: str) -> httpx.Response:
