@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from resolvers.access import Tier
+from resolvers.personnummer import Personnummer
 from resolvers.rows import SKATTEVERKET, AddressRow, PersonAddresses, PersonRow
 
 Digits12 = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
@@ -120,7 +121,7 @@ class Person(_Model):
         row = PersonRow(
             id=-int(self.personnummer),
             personnummer=self.personnummer,
-            birth_date=_birth_date(self.personnummer),
+            birth_date=Personnummer(self.personnummer).birth_date,
             first_names=self.first_names,
             given_name_code=self.given_name_code,
             middle_name=self.middle_name,
@@ -139,8 +140,3 @@ class Person(_Model):
             deregistration_code=deregistration.code if deregistration else None,
             deregistration_date=deregistration.date if deregistration else None,
         )
-
-
-def _birth_date(personnummer: str) -> dt.date:
-    day = int(personnummer[6:8])
-    return dt.date(int(personnummer[:4]), int(personnummer[4:6]), day - 60 if day > 60 else day)
