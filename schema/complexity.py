@@ -161,26 +161,14 @@ def check(
 
 def _static_refusals(measure: Measure, limits: Limits) -> list[QueryTooComplex]:
     refusals: list[QueryTooComplex] = []
-    if measure.depth > limits.max_depth:
-        refusals.append(
-            QueryTooComplex(
-                f"The query is nested {measure.depth} fields deep, more than the limit of "
-                f"{limits.max_depth}.",
-                limit="depth",
-                maximum=limits.max_depth,
-                actual=measure.depth,
-            )
-        )
-    if measure.aliases > limits.max_aliases:
-        refusals.append(
-            QueryTooComplex(
-                f"The query uses {measure.aliases} aliases, more than the limit of "
-                f"{limits.max_aliases}.",
-                limit="aliases",
-                maximum=limits.max_aliases,
-                actual=measure.aliases,
-            )
-        )
+    checks = (
+        ("depth", measure.depth, limits.max_depth, f"is nested {measure.depth} fields deep"),
+        ("aliases", measure.aliases, limits.max_aliases, f"uses {measure.aliases} aliases"),
+    )
+    for limit, actual, maximum, what in checks:
+        if actual > maximum:
+            message = f"The query {what}, more than the limit of {maximum}."
+            refusals.append(QueryTooComplex(message, limit=limit, maximum=maximum, actual=actual))
     if all(not product for product in measure.cost):
         total = measure.cost.get((), 0)
         if total > limits.max_cost:

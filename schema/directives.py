@@ -54,12 +54,17 @@ def may_read(info: Info, tier: AccessTier) -> bool:
     return tier_allows(info.context.viewer.tier, tier)
 
 
-class TierPermission(BasePermission):
+class _Gate(BasePermission):
+    """A field only some callers may read; the others get null and FORBIDDEN there."""
+
+    error_extensions = {"code": FORBIDDEN}  # noqa: RUF012  (read only, as Strawberry's own)
+
+
+class TierPermission(_Gate):
     """Gates a field by tier; used through ``requires_tier``."""
 
     def __init__(self, tier: AccessTier) -> None:
         self.tier = tier
-        self.error_extensions = {"code": FORBIDDEN}
         self.message = f"This field requires tier {tier.name} or higher."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -85,12 +90,11 @@ class RequiresRole:
     role: str
 
 
-class RolePermission(BasePermission):
+class RolePermission(_Gate):
     """Gates a field by a role such as ``audit``; used through ``requires_role``."""
 
     def __init__(self, role: str) -> None:
         self.role = role
-        self.error_extensions = {"code": FORBIDDEN}
         self.message = f"This field requires the role '{role}'."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
