@@ -75,35 +75,34 @@ class Origin(NamedTuple):
 
 
 # The records of several requests in one statement: their request rows take ids from
-# the identity's sequence first, so that each person row can name its request.
+# the identity's sequence first, so that each person row can name its request. The
+# numbers a request showed from the register go into its row as one array (given as an
+# array literal); everything else is a row of access_person, numbered after them.
 WRITE = """
 WITH request AS MATERIALIZED (
     SELECT nextval('access_request_id_seq'::regclass) AS id, given.*
     FROM unnest(
         $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-        $8::text[]
+        $8::text[], $9::text[]
     ) WITH ORDINALITY AS given (
         subject, organisation, client, tier, operation_name, root_fields, request_id,
-        case_reference, n
+        case_reference, seen, n
     )
 ), saved AS (
     INSERT INTO access_request (
         id, subject, organisation, client, tier, operation_name, root_fields, request_id,
-        case_reference
+        case_reference, seen
     )
     OVERRIDING SYSTEM VALUE
     SELECT id, subject, organisation, client, tier, operation_name, root_fields, request_id,
-        case_reference
+        case_reference, seen::bigint[]
     FROM request
 )
-INSERT INTO access_person (request, kind, personnummer, source, criteria)
-SELECT request.id, 'SEEN', seen.personnummer, 'LOCAL', NULL
-FROM unnest($9::int8[], $10::text[]) AS seen (n, personnummer)
-JOIN request USING (n)
-UNION ALL
-SELECT request.id, other.kind, other.personnummer, other.source, other.criteria::jsonb
-FROM unnest($11::int8[], $12::text[], $13::text[], $14::text[], $15::text[])
-    AS other (n, kind, personnummer, source, criteria)
+INSERT INTO access_person (request, entry, kind, personnummer, source, criteria)
+SELECT request.id, other.entry, other.kind, other.personnummer, other.source,
+    other.criteria::jsonb
+FROM unnest($10::int8[], $11::int4[], $12::text[], $13::text[], $14::text[], $15::text[])
+    AS other (n, entry, kind, personnummer, source, criteria)
 JOIN request USING (n)
 """
 
@@ -112,33 +111,35 @@ Entry = tuple[Origin, AccessRecord]
 
 async def write(pool: asyncpg.Pool, entries: list[Entry], *, timeout: float) -> None:
     """The records of one or more requests in one statement; raises if it failed."""
-    columns: list[list[str | None]] = [[] for _ in range(8)]
-    seen_n: list[int] = []
-    seen: list[str] = []
+    columns: list[list[str | None]] = [[] for _ in range(9)]
     other_n: list[int] = []
+    other_entry: list[int] = []
     others: list[list[str | None]] = [[], [], [], []]  # kind, personnummer, source, criteria
     for n, (origin, record) in enumerate(entries, 1):
         viewer = origin.viewer
+        seen = "{" + ",".join(record.seen_locally) + "}"  # 12-digit numbers: a literal
         row = (
             viewer.subject, viewer.organisation, viewer.client, viewer.tier.name,
             origin.operation_name, origin.root_fields, origin.request_id, origin.case_reference,
+            seen,
         )  # fmt: skip
         for column, value in zip(columns, row, strict=True):
             column.append(value)
-        seen += record.seen_locally
-        seen_n += [n] * len(record.seen_locally)
-        for personnummer, (kind, source) in record.others.items():
+        rest: list[tuple[str, str | None, str | None, str | None]] = [
+            (kind, personnummer, source, None)
+            for personnummer, (kind, source) in record.others.items()
+        ]
+        rest += [
+            (AUDIT_SEARCH, search.get("personnummer"), None, orjson.dumps(search).decode())
+            for search in record.searches
+        ]
+        for entry, values in enumerate(rest, len(record.seen_locally) + 1):
             other_n.append(n)
-            for column, value in zip(others, (kind, personnummer, source, None), strict=True):
-                column.append(value)
-        for search in record.searches:
-            other_n.append(n)
-            criteria = orjson.dumps(search).decode()
-            values = (AUDIT_SEARCH, search.get("personnummer"), None, criteria)
+            other_entry.append(entry)
             for column, value in zip(others, values, strict=True):
                 column.append(value)
     async with pool.acquire(timeout=timeout) as connection:
-        await connection.execute(WRITE, *columns, seen_n, seen, other_n, *others, timeout=timeout)
+        await connection.execute(WRITE, *columns, other_n, other_entry, *others, timeout=timeout)
 
 
 class AccessLogWriter:
@@ -231,20 +232,52 @@ class LogSearch(NamedTuple):
 
 # Each criterion given adds its condition, so the planner sees which index fits
 # (a generic plan for "$1 IS NULL OR ..." could only scan the whole log).
-_CONDITIONS = (
-    ("personnummer", "personnummer = ${}"),
-    ("subject", "subject = ${}"),
-    ("organisation", "organisation = ${}"),
-    ("logged_from", "logged_at >= ${}"),
-    ("logged_to", "logged_at < ${}"),
+_REQUEST_CONDITIONS = (
+    ("subject", "r.subject = ${}"),
+    ("organisation", "r.organisation = ${}"),
+    ("logged_from", "r.logged_at >= ${}"),
+    ("logged_to", "r.logged_at < ${}"),
 )
 
+# The requests that showed a person: from the array (GIN index) or from a row.
+_REQUESTS_ABOUT = """
+SELECT r.id FROM access_request AS r
+WHERE r.id <= $1 AND r.seen @> ARRAY[$4::bigint]{conditions}
+UNION
+SELECT r.id FROM access_person AS p JOIN access_request AS r ON r.id = p.request
+WHERE p.request <= $1 AND p.personnummer = $5{conditions}
+"""
+
+_REQUESTS = """
+SELECT r.id FROM access_request AS r
+WHERE r.id <= $1{conditions}
+"""
+
+# The newest matching requests first, then their entries. Every request logged has an
+# entry that matches (it was selected for one, or every entry matches), so first + 2 of
+# them fill a page and tell whether more follow, even when the cursor's own request has
+# no entries left below it.
 SEARCH = """
-SELECT request, id, logged_at, kind, subject, organisation, client, tier, operation_name,
-    root_fields, personnummer, source, request_id, case_reference, criteria::text
-FROM access_log
-WHERE (request, id) < ($1, $2){conditions}
-ORDER BY request DESC, id DESC
+WITH request AS (
+    SELECT id FROM ({requests}) AS matching
+    ORDER BY id DESC
+    LIMIT $3 + 1
+)
+SELECT r.id, e.id, r.logged_at, e.kind, r.subject, r.organisation, r.client, r.tier,
+    r.operation_name, r.root_fields, e.personnummer, e.source, r.request_id,
+    r.case_reference, e.criteria::text
+FROM request JOIN access_request AS r USING (id)
+CROSS JOIN LATERAL (
+    SELECT seen.id, 'SEEN' AS kind, seen.personnummer::text AS personnummer,
+        'LOCAL' AS source, NULL::jsonb AS criteria
+    FROM unnest(r.seen) WITH ORDINALITY AS seen (personnummer, id)
+    UNION ALL
+    SELECT coalesce(p.entry, p.id), p.kind, p.personnummer, p.source, p.criteria
+    FROM access_person AS p
+    WHERE p.request = r.id
+) AS e
+WHERE (r.id, e.id) < ($1, $2){about}
+ORDER BY r.id DESC, e.id DESC
 LIMIT $3
 """
 
@@ -254,12 +287,18 @@ async def search(
 ) -> tuple[list[LogEntry], bool]:
     """A page of entries, newest first, and whether more follow; ``before`` is the
     (request, id) position to continue below."""
-    conditions, values = "", [*before, first + 1]
-    for name, condition in _CONDITIONS:
+    values: list[Any] = [*before, first + 1]
+    requests, about = _REQUESTS, ""
+    if criteria.personnummer is not None:
+        values += [int(criteria.personnummer), criteria.personnummer]
+        requests, about = _REQUESTS_ABOUT, "\n  AND e.personnummer = $5"
+    conditions = ""
+    for name, condition in _REQUEST_CONDITIONS:
         value = getattr(criteria, name)
         if value is not None:
             values.append(value)
             conditions += "\n  AND " + condition.format(len(values))
-    rows = await pool.fetch(SEARCH.format(conditions=conditions), *values)
+    sql = SEARCH.format(requests=requests.format(conditions=conditions), about=about)
+    rows = await pool.fetch(sql, *values)
     entries = [LogEntry(*row) for row in rows[:first]]
     return entries, len(rows) > first

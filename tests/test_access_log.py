@@ -408,7 +408,7 @@ async def test_one_requests_bad_rows_do_not_cost_others_their_answers(
     viewer = Viewer(official.subject, Tier.BASIC)
     good, bad = access_log.AccessRecord(), access_log.AccessRecord()
     good.saw_number("198005172382")
-    bad.saw_number("not a number")  # refused by the table's check
+    bad.saw_number("19800517")  # eight digits: refused by the table's check
     ids = [uuid.uuid4().hex for _ in range(4)]
     records = [good, bad, good, good]
     outcomes = await asyncio.gather(
@@ -422,3 +422,35 @@ async def test_one_requests_bad_rows_do_not_cost_others_their_answers(
         False, True, False, False
     ]  # fmt: skip
     assert [len(await logged(pool, request_id)) for request_id in ids] == [1, 0, 1, 1]
+
+
+async def test_auditors_page_through_one_requests_persons_and_attempts_one_by_one(
+    api: Api, official: Caller, family: dict[str, str], clean_db: asyncpg.Pool
+) -> None:
+    hidden = await factories.person(clean_db, last_name="Dold", protection="SEKRETESSMARKERING")
+    query = """query ($p: String!) {
+        personsInRange(from: "19000101-0000", to: "20991231-9999", first: 10) {
+            edges { node { personnummer } } }
+        person(personnummer: $p) { __typename } }"""
+    response, request_id = await official.post(query, {"p": hidden})
+    assert response.json()["data"]["person"]["__typename"] == "ProtectedPerson"
+    auditor = Caller(api, roles=["audit"])
+
+    entries, after, more = [], None, True
+    while more:
+        response, _ = await auditor.post(
+            SEARCH_LOG, {"subject": official.subject, "first": 1, "after": after}
+        )
+        page = response.json()["data"]["accessLog"]
+        entries += [(edge["node"]["personnummer"], edge["node"]["kind"]) for edge in page["edges"]]
+        after, more = page["pageInfo"]["endCursor"], page["pageInfo"]["hasNextPage"]
+    # The attempt came after the page's persons; newest first, each entry once.
+    assert entries[0] == (hidden, "PROTECTED")
+    assert sorted(entries[1:]) == sorted((number, "SEEN") for number in family.values())
+
+    response, _ = await auditor.post(SEARCH_LOG, {"p": hidden})
+    found = [edge["node"] for edge in response.json()["data"]["accessLog"]["edges"]]
+    assert [(entry["kind"], entry["requestId"]) for entry in found] == [("PROTECTED", request_id)]
+    response, _ = await auditor.post(SEARCH_LOG, {"p": family["child"]})
+    found = [edge["node"] for edge in response.json()["data"]["accessLog"]["edges"]]
+    assert [(entry["kind"], entry["requestId"]) for entry in found] == [("SEEN", request_id)]

@@ -446,7 +446,7 @@ async def test_upstream_answers_are_in_the_access_log_with_their_source(
         assert response.status_code == 200
     rows = await clean_db.fetch(
         "SELECT request_id, personnummer, kind, source FROM access_log "
-        "WHERE request_id = ANY($1::text[]) ORDER BY id",
+        "WHERE request_id = ANY($1::text[]) ORDER BY request, id",
         [f"upstream-{pnr}" for pnr in (found, protected, missing, local)],
     )
     assert [tuple(row) for row in rows] == [
