@@ -15,6 +15,11 @@ from tests.conftest import Api, StatementLog
 # The benchmark's own workloads (tests/bench): the budgets guard what it measures.
 PERSON, PAGE, SEARCH = OURS_PERSON, OURS_PAGE, OURS_SEARCH
 EVERYONE = {"from": "19000101-0000", "to": "20991231-9999"}
+# What one request builds: rows, its context, its loaders, its execution.
+REQUEST_STATE = {
+    "PersonRow", "RelationRow", "Context", "Loaders", "AccessRecord",
+    "PlainFieldsExecutionContext",
+}  # fmt: skip
 
 
 async def families(pool: asyncpg.Pool, count: int) -> list[str]:
@@ -70,3 +75,29 @@ async def test_memory_stays_flat_over_thousands_of_requests(
     grown = sys.getallocatedblocks() - before
     # A leak of even one object per request would leave 2000 blocks behind.
     assert grown < 1000, f"{grown} more memory blocks after 2000 requests"
+
+
+async def test_a_request_leaves_nothing_for_the_garbage_collector(
+    api: Api, clean_db: asyncpg.Pool
+) -> None:
+    # What a request made must be freed when it is done, not wait in a reference cycle
+    # for the collector: its pauses, proportional to what waits, were a page's p99.
+    children = await families(clean_db, 5)
+    for child in children:  # caches fill up first
+        await api.query(PAGE, EVERYONE)
+        await api.query(PERSON, {"p": child})
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # keep what the collector finds, to look at
+    try:
+        for child in children:
+            body = await api.query(PAGE, EVERYONE)
+            assert body["data"]["personsInRange"]["edges"]
+            body = await api.query(PERSON, {"p": child})
+            assert body["data"]["person"]["relations"]
+        gc.collect()
+        left = sorted({type(thing).__qualname__ for thing in gc.garbage})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    ours = [name for name in left if name in REQUEST_STATE]
+    assert ours == [], f"left in reference cycles: {ours} (all: {left[:20]})"
