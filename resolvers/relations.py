@@ -15,23 +15,23 @@ from resolvers.records import (
 from resolvers.rows import PersonRow, RelationRow
 
 # Current relations with the related person (and, when asked for, their addresses) when
-# they are in the register; visible_relation has already left out protected and
-# coordination numbers. By (tier, whether the related persons' addresses are selected).
+# they are in the register: visible_relation_person has already left out protected and
+# coordination numbers, and joined each relation to its relative's record (one lookup).
+# By (tier, whether the related persons' addresses are selected).
 RELATIONS_BY_PERSON_ID = {
     (tier, addresses): f"""
 SELECT
-    r.person_id,
-    r.kind,
-    r.related_personnummer,
-    r.valid_from,
-    r.valid_to,
+    rp.person_id,
+    rp.kind,
+    rp.related_personnummer,
+    rp.valid_from,
+    rp.valid_to,
     {person_columns(tier, "rp", addresses=addresses)}
-FROM visible_relation AS r
-LEFT JOIN visible_person AS rp ON rp.personnummer = r.related_personnummer
+FROM visible_relation_person AS rp
 {address_joins("rp") if addresses else ""}
-WHERE r.person_id = ANY($1::bigint[])
-  AND (r.valid_to IS NULL OR r.valid_to > current_date)
-ORDER BY r.person_id, r.kind, r.related_personnummer
+WHERE rp.person_id = ANY($1::bigint[])
+  AND (rp.valid_to IS NULL OR rp.valid_to > current_date)
+ORDER BY rp.person_id, rp.kind, rp.related_personnummer
 """
     for tier in Tier
     for addresses in (True, False)
@@ -43,19 +43,18 @@ PERSON_WITH_RELATIONS = {
     (tier, addresses): f"""
 SELECT
     {person_columns(tier, "p")},
-    r.kind,
-    r.related_personnummer,
-    r.valid_from,
-    r.valid_to,
+    rp.kind,
+    rp.related_personnummer,
+    rp.valid_from,
+    rp.valid_to,
     {person_columns(tier, "rp", addresses=addresses)}
 FROM visible_person AS p
 {address_joins("p")}
-LEFT JOIN visible_relation AS r
-  ON r.person_id = p.id AND (r.valid_to IS NULL OR r.valid_to > current_date)
-LEFT JOIN visible_person AS rp ON rp.personnummer = r.related_personnummer
+LEFT JOIN visible_relation_person AS rp
+  ON rp.person_id = p.id AND (rp.valid_to IS NULL OR rp.valid_to > current_date)
 {address_joins("rp") if addresses else ""}
 WHERE p.personnummer = $1
-ORDER BY r.kind, r.related_personnummer
+ORDER BY rp.kind, rp.related_personnummer
 """
     for tier in Tier
     for addresses in (True, False)

@@ -133,3 +133,34 @@ async def test_protected_person_is_not_reachable_as_a_related_person(
         spouse { person { children { personnummer } wards { personnummer } } } } } }"""
     body = await api.query(query, {"pnr": family["mother"]})
     assert body["data"]["person"]["spouse"]["person"] == {"children": [], "wards": []}
+
+
+@pytest.mark.parametrize("protection", PROTECTIONS)
+async def test_relations_with_their_persons_hold_the_same_rule_as_the_two_views(
+    clean_db: asyncpg.Pool, protection: str
+) -> None:
+    """visible_relation_person (one lookup of each relative) shows exactly what
+    visible_relation joined to visible_person shows: no protected relative, no
+    samordningsnummer, and relatives the register does not hold without a record."""
+    family = await protected_family(clean_db, protection)
+    outside = factories.number(dt.date(1950, 1, 1))  # a parent the register does not hold
+    await factories.relate(clean_db, family["father"], "FA", outside)
+    coordinated = await factories.person(clean_db, personnummer=factories.number(coordination=True))
+    await factories.relate(clean_db, family["mother"], "P", coordinated)
+    columns = "person_id, kind, related_personnummer, valid_from, valid_to"
+    combined = await clean_db.fetch(
+        f"SELECT r.{columns.replace(', ', ', r.')}, p.id, p.last_name, p.status "
+        "FROM visible_relation AS r "
+        "LEFT JOIN visible_person AS p ON p.personnummer = r.related_personnummer "
+        "ORDER BY 1, 2, 3"
+    )
+    single = await clean_db.fetch(
+        f"SELECT {columns}, id, last_name, status FROM visible_relation_person ORDER BY 1, 2, 3"
+    )
+    assert [tuple(row) for row in single] == [tuple(row) for row in combined]
+    shown = {row["related_personnummer"] for row in single}
+    assert family["child"] not in shown and coordinated not in shown
+    assert outside in shown and family["father"] in shown
+    assert [tuple(row)[5:] for row in single if row["related_personnummer"] == outside] == [
+        (None, None, None)
+    ]
