@@ -1,0 +1,88 @@
+"""The fast execution path answers exactly as graphql-core's own path does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+import pytest
+from graphql import ExecutionResult, execute, parse
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from resolvers.access import Tier, Viewer
+from schema.build import build_schema
+from schema.context import build_context
+from schema.execution import PlainFieldsExecutionContext
+from tests import factories
+
+SCHEMA = build_schema()._schema
+
+QUERIES = {
+    "lookup with aliases and fragments": """
+        query ($p: String!) { person(personnummer: $p) {
+          ... on Person { ...names nr: personnummer personnummer10 gender birthDate status
+            alias: lastName mailingAddress { line2 postalCode postalTown country }
+            registeredAddress { careOf line1 line2 municipalityCode countyCode }
+            specialPostalAddress { line1 } foreignAddress { line1 country }
+            relations { kind code personnummer since
+              person { ...names registeredAddress { postalTown } } }
+            spouse { person { lastName } } children { personnummer } } } }
+        fragment names on Person { firstNames givenName middleName lastName }""",
+    "page": """
+        query { personsInRange(from: "19000101-0000", to: "20991231-9999", first: 5) {
+          edges { cursor node { personnummer givenName lastName foreignAddress { line1 }
+            relations { kind personnummer person { firstNames lastName } } } }
+          pageInfo { hasNextPage endCursor } } }""",
+    # __typename is not a plain field: its selection takes graphql-core's path.
+    "page with type names": """
+        query { personsInRange(from: "19000101-0000", to: "20991231-9999", first: 5) {
+          edges { node { __typename personnummer relations { __typename kind } } } } }""",
+    "extended fields above the tier": """
+        query ($p: String!) { person(personnummer: $p) { ... on Person {
+          lastName movedInDate keyCode civilStatus { code meaning since } } } }""",
+}
+
+
+@pytest.fixture
+async def register(clean_db: asyncpg.Pool) -> str:
+    mother = await factories.person(
+        clean_db, first_names="Anna-Karin Maria", last_name="Ek", civil_status="G"
+    )
+    father = await factories.person(clean_db, male=True, last_name="Ek", civil_status="G")
+    child = await factories.person(clean_db, born=dt.date(2016, 2, 2), last_name="Ek")
+    await factories.relate(clean_db, mother, "M", father)
+    await factories.relate(clean_db, mother, "B", child)
+    await factories.relate(clean_db, mother, "FA", factories.number(dt.date(1940, 1, 1)))
+    return mother
+
+
+async def run(
+    pool: asyncpg.Pool, executor: type, query: str, tier: Tier, variables: dict[str, Any]
+) -> ExecutionResult:
+    context = build_context(pool, Viewer("tester", tier))
+    outcome = execute(
+        SCHEMA,
+        parse(query),
+        context_value=context,
+        variable_values=variables,
+        executor_class=executor,
+    )
+    result = await outcome if not isinstance(outcome, ExecutionResult) else outcome
+    assert isinstance(result, ExecutionResult)
+    return result
+
+
+@pytest.mark.parametrize("name", QUERIES)
+@pytest.mark.parametrize("tier", [Tier.BASIC, Tier.RELATIONS])
+async def test_the_fast_path_answers_as_graphql_core_does(
+    clean_db: asyncpg.Pool, register: str, name: str, tier: Tier
+) -> None:
+    query, variables = QUERIES[name], {"p": register}
+    ours = await run(clean_db, PlainFieldsExecutionContext, query, tier, variables)
+    general = await run(clean_db, StrawberryGraphQLCoreExecutionContext, query, tier, variables)
+    assert ours.data == general.data
+    assert ours.data is not None
+    assert [(e.message, e.path) for e in ours.errors or []] == [
+        (e.message, e.path) for e in general.errors or []
+    ]
