@@ -40,13 +40,20 @@ RELATION_KIND = {
 _NAME_PARTS = re.compile(r"[^\s-]+")
 
 
-@lru_cache(maxsize=8192)  # names repeat: a register has far fewer name/code pairs than persons
 def given_name(first_names: str, code: str | None) -> str | None:
     """The tilltalsnamn marked by a two-digit position code.
 
     ``20`` is the second first name; ``12`` the first and second together (a
     hyphenated name counts as two). No code, or one pointing past the names: None.
     """
+    if code == "10":  # the first name: four persons in five
+        first = _NAME_PARTS.search(first_names)
+        return None if first is None else first.group()
+    return _given_name(first_names, code)
+
+
+@lru_cache(maxsize=8192)  # the other codes: name/code pairs repeat
+def _given_name(first_names: str, code: str | None) -> str | None:
     if not code or len(code) != 2 or not code.isdigit() or code[0] == "0":
         return None
     parts = list(_NAME_PARTS.finditer(first_names))

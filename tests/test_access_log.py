@@ -200,14 +200,16 @@ async def test_a_malformed_case_reference_is_refused(
     ],
 )
 async def test_the_log_is_append_only_in_the_database(
-    official: Caller, family: dict[str, str], pool: asyncpg.Pool, statement: str
+    official: Caller, family: dict[str, str], clean_db: asyncpg.Pool, statement: str
 ) -> None:
-    _, request_id = await official.post(LOOKUP, {"p": family["mother"]})
-    before = await logged(pool, request_id)
-    assert before
+    hidden = await factories.person(clean_db, last_name="Dold", protection="SEKRETESSMARKERING")
+    # A record seen (kept in the request's row) and a protected hit (a row of its own).
+    requests = [(await official.post(LOOKUP, {"p": p}))[1] for p in (family["mother"], hidden)]
+    before = [await logged(clean_db, request_id) for request_id in requests]
+    assert all(before)
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
-        await pool.execute(statement)
-    assert await logged(pool, request_id) == before
+        await clean_db.execute(statement)
+    assert [await logged(clean_db, request_id) for request_id in requests] == before
 
 
 @pytest.fixture
