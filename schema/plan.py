@@ -58,6 +58,7 @@ class PlainField(NamedTuple):
     ahead: bool = False  # ``read`` takes the request context too (a read-ahead field)
     attribute: str | None = None  # ``read`` gets this attribute of the object
     exact: type | None = None  # a leaf whose coercion returns values of this class as they are
+    enum: bool = False  # a leaf of an enum type: few values, each coerced once per plan
 
 
 # Leaf types whose output coercion returns a value of exactly this class unchanged.
@@ -97,8 +98,9 @@ def plan_field(
     if isinstance(named, GraphQLScalarType | GraphQLEnumType):
         coerce = named.coerce_output_value
         exact = _EXACT.get(named) if isinstance(named, GraphQLScalarType) else None
+        enum = isinstance(named, GraphQLEnumType)
         return PlainField(
-            key, details, read, coerce, None, nullable, attribute=attribute, exact=exact
+            key, details, read, coerce, None, nullable, attribute=attribute, exact=exact, enum=enum
         )
     if isinstance(named, GraphQLObjectType):
         return PlainField(key, details, read, None, named, nullable, False, ahead, attribute)
@@ -174,6 +176,16 @@ def _field_source(index: int, field: PlainField, names: dict[str, Any]) -> list[
         lines = [f"{v} = read{index}(source)"]
     lines.append(f"if {v} is None:")
     lines.append("    pass" if field.nullable else "    raise Fallback")
+    if field.coerce is not None and field.enum:
+        # An enum's coercion depends on the value alone, and a value it refuses raises
+        # before it is kept: the cache holds at most the enum's values.
+        names[f"cache{index}"] = {}
+        lines.append("else:")
+        lines.append(f"    coerced = cache{index}.get({v})")
+        lines.append("    if coerced is None:")
+        lines.append(f"        coerced = cache{index}[{v}] = _leaf(coerce{index}, {v})")
+        lines.append(f"    {v} = coerced")
+        return lines
     if field.coerce is not None:
         if field.exact is not None:
             lines.append(f"elif {v}.__class__ is not exact{index}:")
