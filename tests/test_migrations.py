@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 
-from resolvers.db import migrate, migration_files
+from api.database import ensure_database
+from resolvers import access_log
+from resolvers.access import Tier, Viewer
+from resolvers.db import CREATE_MIGRATION_TABLE, RECORD_MIGRATION, migrate, migration_files
 from tests.conftest import _fresh_database
 
 
@@ -48,3 +51,65 @@ async def test_lookups_are_index_scans(pool: asyncpg.Pool) -> None:
                 assert "Index" in plan or "Bitmap" in plan, (name, plan)
         finally:
             await connection.execute("RESET enable_seqscan")
+
+
+async def test_log_entries_written_before_the_arrays_stay_readable_and_searchable(
+    server_uri: str,
+) -> None:
+    """A database whose log kept a row per person is migrated: those rows stay in the
+    view with their ids, and auditors find them beside the entries written since."""
+    admin = await asyncpg.connect(server_uri)
+    await admin.execute("DROP DATABASE IF EXISTS vastfolket_log_upgrade WITH (FORCE)")
+    await admin.close()
+    url = await ensure_database(server_uri, "vastfolket_log_upgrade")
+    connection = await asyncpg.connect(url)
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+    try:
+        await connection.execute(CREATE_MIGRATION_TABLE)
+        for version, sql in migration_files()[:2]:  # the register and the first log
+            await connection.execute(sql)
+            await connection.execute(RECORD_MIGRATION, version)
+        old = await connection.fetchval(
+            "INSERT INTO access_request (subject, tier, root_fields, request_id) "
+            "VALUES ('before', 'BASIC', 'person', 'r-before') RETURNING id"
+        )
+        await connection.execute(
+            "INSERT INTO access_person (request, kind, personnummer, source) "
+            "VALUES ($1, 'SEEN', '198005172382', 'LOCAL'), ($1, 'PROTECTED', '199001010017', NULL)",
+            old,
+        )
+        assert len(await migrate(connection)) == len(migration_files()) - 2
+
+        viewer = Viewer("after", Tier.BASIC)
+        record = access_log.AccessRecord()
+        record.saw_number("198005172382")
+        origin = access_log.Origin(viewer, None, "person", "r-after", None)
+        await access_log.write(pool, [(origin, record)], timeout=5)
+
+        rows = await connection.fetch(
+            "SELECT request_id, kind, personnummer FROM access_log ORDER BY request, id"
+        )
+        assert [tuple(row) for row in rows] == [
+            ("r-before", "SEEN", "198005172382"),
+            ("r-before", "PROTECTED", "199001010017"),
+            ("r-after", "SEEN", "198005172382"),
+        ]
+        newest = (2**63 - 1, 2**63 - 1)
+        found, more = await access_log.search(
+            pool, access_log.LogSearch(personnummer="198005172382"), newest, 10
+        )
+        assert [(entry.request_id, entry.kind) for entry in found] == [
+            ("r-after", "SEEN"),
+            ("r-before", "SEEN"),
+        ]
+        assert not more
+        found, _ = await access_log.search(pool, access_log.LogSearch(subject="before"), newest, 1)
+        assert [(entry.kind, entry.personnummer) for entry in found] == [
+            ("PROTECTED", "199001010017")
+        ]
+    finally:
+        await pool.close()
+        await connection.close()
+        admin = await asyncpg.connect(server_uri)
+        await admin.execute("DROP DATABASE vastfolket_log_upgrade WITH (FORCE)")
+        await admin.close()
