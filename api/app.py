@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import random
 import re
-import secrets
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -38,6 +38,10 @@ from resolvers.skatteverket.client import ClientOptions, SkatteverketClient
 logger = logging.getLogger("vastfolket.api")
 
 
+def _new_request_id() -> str:
+    return f"{random.getrandbits(128):032x}"
+
+
 class RequestId:
     """Tag each request with an id (the caller's ``X-Request-ID`` or a new one)."""
 
@@ -49,7 +53,8 @@ class RequestId:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if re.fullmatch(r"[\w.-]{1,64}", given) else secrets.token_hex(16)
+        # A new id needs to be unique, not secret: 128 random bits, without a system call.
+        request_id = given if re.fullmatch(r"[\w.-]{1,64}", given) else _new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:

@@ -9,7 +9,6 @@ layers of hooks and wrappers that cost about a third of a lookup's CPU.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -146,7 +145,7 @@ class GraphQLEndpoint:
                 is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
                 shared_plans=prepared.shared_plans,
             )
-            result = await outcome if isinstance(outcome, Awaitable) else outcome
+            result = outcome if isinstance(outcome, ExecutionResult) else await outcome
             if context.access:
                 origin = access_log.Origin(
                     context.viewer,

@@ -142,6 +142,11 @@ async def write(pool: asyncpg.Pool, entries: list[Entry], *, timeout: float) -> 
         await connection.execute(WRITE, *columns, other_n, other_entry, *others, timeout=timeout)
 
 
+def _expire(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_exception(TimeoutError("the access log was not written in time"))
+
+
 class AccessLogWriter:
     """Writes what concurrent requests showed together: group commit.
 
@@ -161,14 +166,19 @@ class AccessLogWriter:
 
     async def write(self, origin: Origin, record: AccessRecord) -> None:
         """Return once the record is committed; raise if it could not be, in time."""
-        done = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
         self._queue.append((origin, record, done))
         if not self._writing:
             self._writing = True
             # Kept: the event loop holds tasks only weakly.
             self._task = asyncio.ensure_future(self._write_queued())
-        async with asyncio.timeout(self.timeout * 2):  # queued behind one slow statement
+        # Queued behind one slow statement at most: then the request gives up.
+        expiry = loop.call_later(self.timeout * 2, _expire, done)
+        try:
             await done
+        finally:
+            expiry.cancel()
 
     async def _write_queued(self) -> None:
         try:
