@@ -263,31 +263,19 @@ SELECT r.id FROM access_request AS r
 WHERE r.id <= $1{conditions}
 """
 
-# The newest matching requests first, then their entries. Every request logged has an
-# entry that matches (it was selected for one, or every entry matches), so first + 2 of
-# them fill a page and tell whether more follow, even when the cursor's own request has
-# no entries left below it.
+# The newest matching requests first, then their entries from the view. Every request
+# logged has an entry that matches (it was selected for one, or every entry matches), so
+# first + 2 of them fill a page and tell whether more follow, even when the cursor's own
+# request has no entries left below it.
 SEARCH = """
-WITH request AS (
-    SELECT id FROM ({requests}) AS matching
-    ORDER BY id DESC
-    LIMIT $3 + 1
-)
-SELECT r.id, e.id, r.logged_at, e.kind, r.subject, r.organisation, r.client, r.tier,
-    r.operation_name, r.root_fields, e.personnummer, e.source, r.request_id,
-    r.case_reference, e.criteria::text
-FROM request JOIN access_request AS r USING (id)
-CROSS JOIN LATERAL (
-    SELECT seen.id, 'SEEN' AS kind, seen.personnummer::text AS personnummer,
-        'LOCAL' AS source, NULL::jsonb AS criteria
-    FROM unnest(r.seen) WITH ORDINALITY AS seen (personnummer, id)
-    UNION ALL
-    SELECT coalesce(p.entry, p.id), p.kind, p.personnummer, p.source, p.criteria
-    FROM access_person AS p
-    WHERE p.request = r.id
-) AS e
-WHERE (r.id, e.id) < ($1, $2){about}
-ORDER BY r.id DESC, e.id DESC
+SELECT request, id, logged_at, kind, subject, organisation, client, tier, operation_name,
+    root_fields, personnummer, source, request_id, case_reference, criteria::text
+FROM access_log
+WHERE request = ANY (ARRAY(
+        SELECT id FROM ({requests}) AS matching ORDER BY id DESC LIMIT $3 + 1
+    ))
+  AND (request, id) < ($1, $2){about}
+ORDER BY request DESC, id DESC
 LIMIT $3
 """
 
@@ -301,7 +289,7 @@ async def search(
     requests, about = _REQUESTS, ""
     if criteria.personnummer is not None:
         values += [int(criteria.personnummer), criteria.personnummer]
-        requests, about = _REQUESTS_ABOUT, "\n  AND e.personnummer = $5"
+        requests, about = _REQUESTS_ABOUT, "\n  AND personnummer = $5"
     conditions = ""
     for name, condition in _REQUEST_CONDITIONS:
         value = getattr(criteria, name)
