@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -108,6 +109,8 @@ JOIN request USING (n)
 
 Entry = tuple[Origin, AccessRecord]
 
+_NUMBERS = re.compile(r"\{[1-9][0-9]{11}(?:,[1-9][0-9]{11})*\}")  # an array literal
+
 
 async def write(pool: asyncpg.Pool, entries: list[Entry], *, timeout: float) -> None:
     """The records of one or more requests in one statement; raises if it failed."""
@@ -117,7 +120,11 @@ async def write(pool: asyncpg.Pool, entries: list[Entry], *, timeout: float) -> 
     others: list[list[str | None]] = [[], [], [], []]  # kind, personnummer, source, criteria
     for n, (origin, record) in enumerate(entries, 1):
         viewer = origin.viewer
-        seen = "{" + ",".join(record.seen_locally) + "}"  # 12-digit numbers: a literal
+        seen = "{" + ",".join(record.seen_locally) + "}"
+        if seen != "{}" and not _NUMBERS.fullmatch(seen):
+            # Fail closed: a malformed number must not vanish from (or spill into) the
+            # array literal; the request is refused like any failed write.
+            raise ValueError(f"not a list of 12-digit numbers: {seen[:40]!r}")
         row = (
             viewer.subject, viewer.organisation, viewer.client, viewer.tier.name,
             origin.operation_name, origin.root_fields, origin.request_id, origin.case_reference,

@@ -16,9 +16,11 @@ number): what the answer shows is what gets logged.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from typing import Any, NamedTuple
 
-from graphql import GraphQLList, GraphQLObjectType, Undefined
+from graphql import GraphQLList, GraphQLObjectType, GraphQLResolveInfoHelpers, Undefined
 from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -60,6 +62,23 @@ def _note_relative(record: AccessRecord, relation: Any) -> None:
     record.saw_number(relation.personnummer)
 
 
+def _settle_late(values: Any) -> None:
+    """Let awaitables finish on their own, their errors retrieved (not logged as lost)."""
+    for value in values:
+        if inspect.isawaitable(value):
+            asyncio.ensure_future(value).add_done_callback(_retrieve)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+_DETACHED_HELPERS = GraphQLResolveInfoHelpers(
+    gather=lambda values: gather_with_cancel(*values), track=_settle_late
+)
+
+
 # Object types whose completion the access log must know of, and how to note them.
 _NOTED = {
     "Person": AccessRecord.saw,
@@ -92,8 +111,9 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             # graphql-core's helpers hold bound methods of this context: a reference
             # cycle that kept the whole request (its rows, loaders, plans) alive until
             # the garbage collector ran, and made it run often: its pauses were a page's
-            # p99. Done, the request is freed at once.
-            self.async_helpers = None  # type: ignore[assignment]
+            # p99. Done, the request is freed at once; work still settling in the
+            # background gets helpers that do not point back at it.
+            self.async_helpers = _DETACHED_HELPERS
 
     def execute_fields(
         self,

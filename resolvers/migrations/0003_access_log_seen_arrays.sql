@@ -6,14 +6,15 @@
 -- keeps everything else (protected hits, Skatteverket's answers, searches of the log).
 -- Rows written before this change stay as they are: the log is append-only.
 
--- Each number is a 12-digit personnummer; an array never holds NULL.
-ALTER TABLE access_request
-    ADD COLUMN seen bigint[] NOT NULL DEFAULT '{}'
-    CHECK (
-        array_position(seen, NULL) IS NULL
-        AND 100000000000 <= ALL (seen)
-        AND 999999999999 >= ALL (seen)
-    );
+-- Each number is a 12-digit personnummer; an array never holds NULL. Rows already
+-- written hold the empty default, so the checks need not read them (NOT VALID): a
+-- large log is not scanned while the migration holds its lock.
+ALTER TABLE access_request ADD COLUMN seen bigint[] NOT NULL DEFAULT '{}';
+ALTER TABLE access_request ADD CONSTRAINT access_request_seen_numbers CHECK (
+    array_position(seen, NULL) IS NULL
+    AND 100000000000 <= ALL (seen)
+    AND 999999999999 >= ALL (seen)
+) NOT VALID;
 
 -- Each write adds its entries to the index at once (fastupdate off): with a pending list
 -- the write that finds it full merges it, and its answer waits a tenth of a second.
@@ -22,7 +23,8 @@ CREATE INDEX access_request_seen ON access_request USING gin (seen) WITH (fastup
 -- An entry's place within its request: the array's positions 1..n first, then the
 -- request's access_person rows n+1, n+2, … (rows written before this change are
 -- numbered by their id, and their requests have no array).
-ALTER TABLE access_person ADD COLUMN entry integer CHECK (entry > 0);
+ALTER TABLE access_person ADD COLUMN entry integer;
+ALTER TABLE access_person ADD CONSTRAINT access_person_entry_positive CHECK (entry > 0) NOT VALID;
 
 -- The view keeps its columns (and so the grants on it); its id is now the entry's place
 -- within its request, and (request, id) still orders the log.
