@@ -465,6 +465,6 @@ async def test_the_table_refuses_arrays_that_are_not_personnummer(
     with pytest.raises(asyncpg.CheckViolationError):
         await pool.execute(
             "INSERT INTO access_request (subject, tier, root_fields, request_id, seen) "
-            "VALUES ('someone', 'BASIC', 'person', 'r-refused', $1::bigint[])",
+            "VALUES ('someone', 'BASIC', 'person', 'r-refused', $1::text::bigint[])",
             seen,
         )
