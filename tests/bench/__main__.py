@@ -30,6 +30,14 @@ from tests.bench.tools import MissingTool, ensure_tools
 
 console = Console(stderr=True)
 
+LOG_SIZE = """
+SELECT
+    (SELECT count(*) FROM access_request) AS requests,
+    (SELECT coalesce(sum(cardinality(seen)), 0) FROM access_request) AS numbers_in_arrays,
+    (SELECT count(*) FROM access_person) AS person_rows,
+    pg_relation_size('access_request_seen') / 1048576 AS seen_index_mb
+"""
+
 
 async def run(options: Options) -> None:
     started = time.monotonic()
@@ -42,6 +50,9 @@ async def run(options: Options) -> None:
         ensure_peer_installed()
     counter = await StatementCounter.open(database.url)
     postgres = str(await counter.connection.fetchval("SHOW server_version"))
+    # The log only grows, run after run, and its writes cost more as its index outgrows
+    # memory: a run's numbers go with the log's size when it began.
+    log_at_start = dict(await counter.connection.fetchrow(LOG_SIZE))
     console.print(f"Drawing {options.inputs} inputs per workload…")
     inputs = await draw_inputs(database.url, options.inputs, bench_dir / "inputs")
     inputs = {name: inputs[name] for name in options.workloads}
@@ -77,6 +88,7 @@ async def run(options: Options) -> None:
         "search_max_matches": 200,
         "wrk": "-t1 for 1 connection, else -t2; --latency --timeout 30s; bench.lua",
         "headline": "top-level numbers per workload are at 32 connections",
+        "access_log_at_start": log_at_start,
     }
     write_results(options.out, machine, settings, workloads)
     print_table(Console(width=160), workloads, options.rounds, options.peer)

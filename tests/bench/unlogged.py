@@ -20,5 +20,5 @@ async def _not_written(*_: Any, **__: Any) -> None:
 
 
 if __name__ == "__main__":
-    access_log.write = _not_written  # type: ignore[assignment]
+    access_log.write = _not_written
     main()
