@@ -54,7 +54,9 @@ class RequestId:
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         # A new id needs to be unique, not secret: 128 random bits, without a system call.
-        request_id = given if re.fullmatch(r"[\w.-]{1,64}", given) else _new_request_id()
+        # A given one is kept in the access log and sent on to Skatteverket: ASCII only
+        # (a pattern of \w would take the letters and digits of every script).
+        request_id = given if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", given) else _new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:

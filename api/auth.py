@@ -22,9 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from api.settings import Settings
 from resolvers.access import Tier, Viewer
-from resolvers.text import printable
+from resolvers.text import unprintable
 
 DEV_KEY_ID = "vastfolket-dev"
+MAX_IDENTIFIER = 200  # characters of sub, org, client_id and each role
 
 # Which algorithms each kind of key verifies: a token naming another algorithm is refused
 # before its signature is looked at (no algorithm confusion, no key-type errors).
@@ -141,10 +142,22 @@ def _viewer(claims: dict[str, Any]) -> Viewer:
         client=_optional_str(claims.get("client_id")),
         roles=frozenset(roles),
     )
-    identifiers = [viewer.subject, viewer.organisation or "", viewer.client or "", *roles]
-    if not all(printable(text) for text in identifiers):
-        raise InvalidToken("the token's sub, org, client_id or roles hold control characters")
+    named = [("sub", viewer.subject), ("org", viewer.organisation), ("client_id", viewer.client)]
+    for claim, text in [*named, *(("roles", role) for role in roles)]:
+        if text is not None:
+            _check_identifier(claim, text)
     return viewer
+
+
+def _check_identifier(claim: str, text: str) -> None:
+    """Identifiers are kept in the access log with every person shown: each must say
+    who it is, so none is blank, overlong or holding characters that make it read
+    other than it is."""
+    if not text.strip() or len(text) > MAX_IDENTIFIER:
+        raise InvalidToken(f"the token's {claim} must be 1 to {MAX_IDENTIFIER} characters")
+    problem = unprintable(text)
+    if problem is not None:
+        raise InvalidToken(f"the token's {claim} may only hold printable text: {problem}")
 
 
 def _optional_str(value: Any) -> str | None:

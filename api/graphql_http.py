@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
 import orjson
 from graphql import (
@@ -34,7 +35,7 @@ from strawberry.schema.schema import validate_document
 from api.graphiql import default_query, with_default_query
 from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS
 from resolvers import access_log
-from resolvers.text import printable
+from resolvers.text import unprintable
 from schema import complexity
 from schema.build import build_schema, coded_errors
 from schema.complexity import Budget
@@ -225,7 +226,7 @@ def too_many_tokens(error: GraphQLError, limits: Limits) -> QueryTooComplex | No
 
 async def _parameters(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:
     if request.method == "GET":
-        params: dict[str, Any] = dict(request.query_params)
+        params: dict[str, Any] = _query_string(request)
         if "variables" in params:
             params["variables"] = _json(params["variables"], "`variables` is not valid JSON")
     else:
@@ -243,6 +244,17 @@ async def _parameters(request: Request) -> tuple[str, dict[str, Any] | None, str
     return query, variables, operation_name
 
 
+def _query_string(request: Request) -> dict[str, str]:
+    """GET parameters as UTF-8 text; Starlette would read stray bytes as Latin-1 and
+    put U+FFFD for percent-escapes that are not UTF-8."""
+    raw = bytes(request.scope.get("query_string", b""))
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest("the query string is not valid UTF-8") from None
+    return dict(pairs)
+
+
 def _json(data: str | bytes, complaint: str) -> Any:
     try:
         return orjson.loads(data)
@@ -250,13 +262,29 @@ def _json(data: str | bytes, complaint: str) -> Any:
         raise BadRequest(complaint) from None
 
 
+def _text_header(request: Request, name: str) -> str | None:
+    """A header's value as the UTF-8 text it is (Starlette reads headers as Latin-1,
+    which would keep 'ÄR-2026/123' as 'ÃR-2026/123')."""
+    key = name.lower().encode("ascii")
+    for header, value in request.scope["headers"]:
+        if header == key:
+            try:
+                return bytes(value).decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadRequest(f"{name} is not valid UTF-8") from None
+    return None
+
+
 def _case_reference(request: Request) -> str | None:
-    reference = request.headers.get("x-case-reference")
+    reference = _text_header(request, "X-Case-Reference")
     if reference is None:
         return None
-    reference = reference.strip()  # ärendereferens, as a case management system writes it
-    if not 1 <= len(reference) <= 100 or not printable(reference):
-        raise BadRequest("X-Case-Reference must be 1 to 100 printable characters")
+    reference = reference.strip(" \t")  # ärendereferens, as a case management system writes it
+    problem = unprintable(reference)
+    if problem is not None:
+        raise BadRequest(f"X-Case-Reference may only hold printable text: {problem}")
+    if not 1 <= len(reference) <= 100:
+        raise BadRequest("X-Case-Reference must be 1 to 100 characters")
     return reference
 
 

@@ -48,8 +48,9 @@ class AccessRecord:
         with or without their record."""
         self.seen_locally[personnummer] = None
 
-    def protected(self, personnummer: str, source: str | None = None) -> None:
-        """A lookup hit a protected person: an attempt, no data released."""
+    def protected(self, personnummer: str, source: str) -> None:
+        """A lookup hit a protected person (``source``: where the protection was
+        found): an attempt, no data released."""
         self.others.setdefault(personnummer, (PROTECTED, source))
 
     def not_found(self, personnummer: str, source: str) -> None:

@@ -5,6 +5,11 @@ with ``-``, ``+`` or a space before the last four digits. With 10 digits the cen
 inferred: the latest century that does not put the birth date in the future; with
 ``+``, the latest century in which the person turns 100 this calendar year or earlier.
 The check digit is the Luhn digit over ``YYMMDDNNN``.
+
+Digits are ASCII digits only. Python's ``\\d``, ``str.isdigit`` and ``int()`` accept the
+decimal digits of every script (fullwidth ``１``, Arabic-Indic ``١``, …); a number
+written with them would be another text for the same person — past the protection
+check, the cache and the log. Every number the API reads from a caller is read here.
 """
 
 from __future__ import annotations
@@ -12,10 +17,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
-_PATTERN = re.compile(r"^(\d{2})?(\d{6})([-+ ]?)(\d{4})$")
+from resolvers.text import character
+
+_PATTERN = re.compile(r"([0-9]{2})?([0-9]{6})([-+ ]?)([0-9]{4})")
+# The canonical form, as stored: in a pydantic or SQL pattern too.
+CANONICAL_PATTERN = r"^[0-9]{12}$"
+_CANONICAL = re.compile(CANONICAL_PATTERN)
+_NATURAL = re.compile(r"0|[1-9][0-9]*")
+# What officials paste from word processors and web pages between date and digits:
+# dashes and minus signs read as '-', no-break spaces as a space. '+' is not among
+# them: it says the person is 100 or older.
+_AS_HYPHEN = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2212")
+_AS_SPACE = frozenset(" \u00a0\u202f")
+_AROUND = " \t\r\n\u00a0\u202f"  # stripped from both ends, as pasted
 COORDINATION_DAY_OFFSET = 60
 
 
@@ -24,8 +41,32 @@ class Gender(Enum):
     MALE = "M"
 
 
-class PersonnummerError(ValueError):
+class NumberError(ValueError):
+    """The text is not a number of the kind asked for; the message says what is wrong."""
+
+
+class PersonnummerError(NumberError):
     """The text is not a valid personnummer; the message says what is wrong."""
+
+
+def is_canonical(digits: str) -> bool:
+    """Twelve ASCII digits: the only form a number is stored, logged or sent upstream in."""
+    return _CANONICAL.match(digits) is not None
+
+
+def parse_natural(text: str, maximum: int) -> int:
+    """A whole number from 0 to ``maximum``, written in ASCII digits as ``str(n)`` writes
+    it (no sign, no spaces, no leading zeros, no ``_``: ``int()`` takes all of those).
+
+    Raises:
+        NumberError: saying what is wrong.
+    """
+    if len(text) > len(str(maximum)) or _NATURAL.fullmatch(text) is None:
+        raise NumberError(f"not a whole number from 0 to {maximum} in the digits 0-9")
+    number = int(text)
+    if number > maximum:
+        raise NumberError(f"{number} is above {maximum}")
+    return number
 
 
 def luhn_check_digit(nine_digits: str) -> int:
@@ -39,9 +80,17 @@ def luhn_check_digit(nine_digits: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Personnummer:
-    """A validated identity number, held as its canonical 12 digits."""
+    """A validated identity number, held as its canonical 12 digits.
+
+    ``inferred_century``: read from 10 digits, its century inferred (not compared).
+    """
 
     digits: str
+    inferred_century: bool = field(default=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not is_canonical(self.digits):
+            raise ValueError("a Personnummer holds 12 digits 0-9")
 
     @property
     def is_coordination_number(self) -> bool:
@@ -90,7 +139,8 @@ def parse(text: str, *, today: dt.date | None = None, strict: bool = True) -> Pe
     Raises:
         PersonnummerError: naming what is wrong (form, date, check digit).
     """
-    match = _PATTERN.match(text.strip())
+    # As typed, the usual case; else as pasted, or refused naming what is in the way.
+    match = _PATTERN.fullmatch(text) or _PATTERN.fullmatch(_normalized(text))
     if match is None:
         raise PersonnummerError(
             "a personnummer has 10 or 12 digits, optionally with '-', '+' or a space "
@@ -109,7 +159,24 @@ def parse(text: str, *, today: dt.date | None = None, strict: bool = True) -> Pe
     if strict and luhn_check_digit(digits[2:11]) != int(digits[11]):
         expected = luhn_check_digit(digits[2:11])
         raise PersonnummerError(f"the check digit is wrong (expected {expected} for these digits)")
-    return Personnummer(digits)
+    return Personnummer(digits, inferred_century=century is None)
+
+
+def _normalized(text: str) -> str:
+    """The text with pasted dashes and spaces read as '-' and ' '; any character that
+    has no place in a number is refused, by name and position (counted from 1)."""
+    start = len(text) - len(text.lstrip(_AROUND))
+    kept = []
+    for index, char in enumerate(text.strip(_AROUND), start + 1):
+        if "0" <= char <= "9" or char == "+":
+            kept.append(char)
+        elif char in _AS_HYPHEN:
+            kept.append("-")
+        elif char in _AS_SPACE:
+            kept.append(" ")
+        else:
+            raise PersonnummerError(f"unexpected character {character(char)} at position {index}")
+    return "".join(kept)
 
 
 def _infer_year(yy: int, mmdd: str, plus: bool, today: dt.date) -> int:

@@ -1,13 +1,45 @@
-"""Text from outside — tokens, headers, arguments — that may be stored or searched."""
+"""Text from outside — tokens, headers, arguments — that may be stored or searched.
+
+One rule decides what is clean text, for every place that keeps or searches a caller's
+text: letters, marks, digits, punctuation, symbols and spaces of any script, nothing
+else. Refused are control characters (C0 and C1: PostgreSQL refuses NUL, and a line
+break or escape forges lines in logs), format characters (bidi overrides and isolates,
+zero-width characters, soft hyphens: they make text read other than it is), line and
+paragraph separators, surrogates, private-use and unassigned code points.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Unicode general categories that are not printable text (see the module's docstring).
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def character(char: str) -> str:
+    """A character as a message names it: ``U+FF11 FULLWIDTH DIGIT ONE``.
+
+    Never the character itself: a bidi override or a line break quoted in a message
+    would do there what it was refused for.
+    """
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X} {name}".rstrip()
+
+
+def unprintable(text: str) -> str | None:
+    """The first character that is not clean text and where it is, for a message
+    (``U+202E RIGHT-TO-LEFT OVERRIDE at position 4``); None if the text is clean."""
+    if text.isascii():  # the usual case, without a look-up per character
+        found = _ASCII_CONTROL.search(text)
+        return None if found is None else f"{character(found[0])} at position {found.start() + 1}"
+    for index, char in enumerate(text):
+        if unicodedata.category(char) in REFUSED_CATEGORIES:
+            return f"{character(char)} at position {index + 1}"
+    return None
 
 
 def printable(text: str) -> bool:
-    """No control characters: PostgreSQL refuses NUL in text, and none belongs in a
-    name, an identifier or a case reference."""
-    return _CONTROL.search(text) is None
+    """True if the text is clean (see ``unprintable``)."""
+    return unprintable(text) is None

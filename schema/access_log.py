@@ -10,7 +10,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.access_log import LogEntry
-from schema.connection import PageInfo, encode_cursor
+from schema.connection import PageInfo
+from schema.cursors import LOG, encode_cursor
 from schema.directives import Tier
 from schema.person import Source
 
@@ -51,7 +52,8 @@ class AccessLogEntry:
         "the personnummer searched for, if any."
     )
     source: Source | None = strawberry.field(
-        description="Where the answer came from; SKATTEVERKET for every lookup made there."
+        description="Where the answer came from: LOCAL (the register) or SKATTEVERKET "
+        "(every lookup made there); null for a search of the log."
     )
     request_id: str = strawberry.field(description="The request id (X-Request-ID).")
     case_reference: str | None = strawberry.field(
@@ -93,7 +95,7 @@ class AccessLogConnection:
     def of(cls, entries: list[LogEntry], has_next_page: bool) -> AccessLogConnection:
         edges = [
             AccessLogEdge(
-                cursor=encode_cursor("a", f"{entry.request}.{entry.id}"),
+                cursor=encode_cursor(LOG, f"{entry.request}.{entry.id}"),
                 node=AccessLogEntry.of(entry),
             )
             for entry in entries

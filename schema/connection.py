@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 import strawberry
 
 from resolvers.rows import Page, PersonRow
+from schema.cursors import encode_cursor
 from schema.errors import BadUserInput
 from schema.person import Person
 
@@ -41,24 +39,6 @@ class PersonConnection:
         return cls(
             edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end)
         )
-
-
-def encode_cursor(kind: str, position: str) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode()
-
-
-def decode_cursor(cursor: str | None, kind: str) -> str | None:
-    """The position inside a cursor made for this kind of list, or None for no cursor."""
-    if cursor is None:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
-    except (binascii.Error, UnicodeError, ValueError):
-        text = ""
-    prefix, _, position = text.partition(":")
-    if prefix != kind or not position:
-        raise BadUserInput("`after` is not a cursor from this list", argument="after")
-    return position
 
 
 def check_page_size(first: int, maximum: int) -> None:

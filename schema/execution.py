@@ -54,7 +54,7 @@ class _Plan(NamedTuple):
 
 
 def _note_protected(record: AccessRecord, answer: Any) -> None:
-    record.protected(answer.personnummer)
+    record.protected(answer.personnummer, answer.source)
 
 
 def _note_relative(record: AccessRecord, relation: Any) -> None:

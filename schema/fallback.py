@@ -53,13 +53,15 @@ async def from_skatteverket(info: Info, number: Personnummer) -> Any:
         raise UpstreamUnavailable(
             UNAVAILABLE_MESSAGE.format(reason=error), retry_after=error.retry_after
         ) from None
-    # Every lookup made there is in the access log with its source, whatever it found.
+    # Every lookup made there is in the access log with its source, whatever it found
+    # (a ProtectedPerson is noted, with its source, as every answer of that type is).
     if answer.person is None:
         context.access.not_found(number.digits, SKATTEVERKET)
         return PersonNotFound(personnummer=number.digits, message=NOT_AT_SKATTEVERKET_MESSAGE)
     if answer.person.protected:
-        context.access.protected(number.digits, SKATTEVERKET)
-        return ProtectedPerson(personnummer=number.digits, notice=PROTECTED_NOTICE)
+        return ProtectedPerson(
+            personnummer=number.digits, notice=PROTECTED_NOTICE, source=SKATTEVERKET
+        )
     row = answer.person.row(context.viewer.tier, answer.fetched_at)
     # Upstream persons carry no relations: their relation fields answer empty at once.
     context.relations_ahead[row.id] = []

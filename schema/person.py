@@ -280,6 +280,8 @@ class Person:
 class ProtectedPerson:
     personnummer: str = strawberry.field(description="The number that was looked up.")
     notice: str = strawberry.field(description="What the official should know.")
+    # Where the protection was found (LOCAL or SKATTEVERKET), for the access log.
+    source: strawberry.Private[str]
 
 
 @strawberry.type(description="Ingen träff — no person with this number was found.")

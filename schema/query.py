@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated
 
 import strawberry
@@ -11,11 +10,10 @@ from strawberry.types import Info
 
 from resolvers import access_log, persons
 from resolvers.access import Tier as AccessTier
-from resolvers.personnummer import Personnummer, PersonnummerError, parse
-from resolvers.rows import Page
-from resolvers.text import printable
+from resolvers.rows import LOCAL, Page
+from schema import arguments, cursors
 from schema.access_log import AccessLogConnection
-from schema.connection import PersonConnection, check_page_size, decode_cursor
+from schema.connection import PersonConnection, check_page_size
 from schema.directives import Tier, may_read, requires_role
 from schema.errors import BadUserInput
 from schema.fallback import PROTECTED_NOTICE, from_skatteverket
@@ -27,12 +25,10 @@ from schema.person import (
 )
 from schema.selection import selects_relations
 
-WILDCARDS = frozenset("*%_?")
 AUDIT_ROLE = "audit"
 NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest
 LOG_BEGINS = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # before any entry; far from overflow
 LOG_ENDS = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
-LOG_POSITION = re.compile(r"([0-9]{1,19})\.([0-9]{1,19})")  # request.id
 
 
 @strawberry.type(description="Inloggad användare — the caller, as their token describes them.")
@@ -41,48 +37,6 @@ class Viewer:
     tier: Tier = strawberry.field(description="Behörighet — the caller's authority tier.")
     roles: list[str] = strawberry.field(description="Roles beyond lookups (e.g. selections).")
     organisation: str | None = strawberry.field(description="The caller's organisation.")
-
-
-def _number(text: str, argument: str, *, strict: bool = True) -> Personnummer:
-    try:
-        return parse(text, strict=strict)
-    except PersonnummerError as error:
-        message = f"`{argument}` is not a valid personnummer: {error}"
-        raise BadUserInput(message, argument=argument) from None
-
-
-def _letters(text: str) -> int:
-    return sum(char.isalpha() for char in text)
-
-
-def _check_text(value: str | None, argument: str, min_letters: int, max_length: int) -> None:
-    if value is None:
-        return
-    if not printable(value):
-        raise BadUserInput(f"`{argument}` may not contain control characters", argument=argument)
-    if WILDCARDS & set(value):
-        raise BadUserInput(
-            f"`{argument}` may not contain wildcards; the search already tolerates "
-            "misspellings and missing diacritics",
-            argument=argument,
-        )
-    if _letters(value) < min_letters or len(value) > max_length:
-        raise BadUserInput(
-            f"`{argument}` needs at least {min_letters} letters and at most {max_length} "
-            "characters",
-            argument=argument,
-        )
-
-
-def _check_years(year_from: int | None, year_to: int | None) -> None:
-    this_year = dt.date.today().year
-    for argument, year in (("birthYearFrom", year_from), ("birthYearTo", year_to)):
-        if year is not None and not 1850 <= year <= this_year:
-            raise BadUserInput(
-                f"`{argument}` must lie between 1850 and {this_year}", argument=argument
-            )
-    if year_from is not None and year_to is not None and year_from > year_to:
-        raise BadUserInput("`birthYearFrom` is after `birthYearTo`", argument="birthYearFrom")
 
 
 async def _connection(info: Info, page: Page, kind: str) -> PersonConnection:
@@ -104,7 +58,8 @@ async def _connection(info: Info, page: Page, kind: str) -> PersonConnection:
 class Query:
     @strawberry.field(
         description="Sök på personnummer — look up one person by personnummer (10 or 12 "
-        "digits, with or without '-', '+' or a space; '+' means 100 years or older)."
+        "digits 0-9, with or without '-', '+' or a space; '+' means 100 years or older; "
+        "a pasted dash or no-break space counts as '-' or a space)."
     )
     async def person(
         self,
@@ -113,7 +68,7 @@ class Query:
             str, strawberry.argument(description="The number in any usual form.")
         ],
     ) -> PersonResult:
-        number = _number(personnummer, "personnummer")
+        number = arguments.number(personnummer, "personnummer")
         if not number.is_coordination_number:  # those are never answered from the copy
             if may_read(info, AccessTier.RELATIONS) and selects_relations(info):
                 row = await load_with_relations(info, number.digits)
@@ -123,13 +78,17 @@ class Query:
                 return row  # type: ignore[return-value]  # a PersonRow is read as a Person
         # Checked before any upstream call: the fallback never gets around a protection.
         if await persons.is_protected(info.context.pool, number.digits):
-            return ProtectedPerson(personnummer=number.digits, notice=PROTECTED_NOTICE)
+            return ProtectedPerson(
+                personnummer=number.digits, notice=PROTECTED_NOTICE, source=LOCAL
+            )
         return await from_skatteverket(info, number)
 
     @strawberry.field(
         description="Sök på intervall — every person whose personnummer lies in "
         "[from, to], in number order. Bounds take any accepted form; their check digit "
-        "is not required and they may lie in the future. Samordningsnummer are never listed."
+        "is not required and they may lie in the future; a bound written without its century "
+        "must be read in the other's century (else write both with 12 digits). "
+        "Samordningsnummer are never listed."
     )
     async def persons_in_range(
         self,
@@ -145,22 +104,12 @@ class Query:
     ) -> PersonConnection:
         context = info.context
         check_page_size(first, context.limits.max_page_size)
-        low = _number(from_, "from", strict=False)
-        high = _number(to, "to", strict=False)
-        for argument, bound in (("from", low), ("to", high)):
-            if bound.is_coordination_number:
-                raise BadUserInput(
-                    f"`{argument}` may not be a samordningsnummer", argument=argument
-                )
-        if low.digits > high.digits:
-            raise BadUserInput("`from` is after `to`", argument="from")
-        position = decode_cursor(after, "r") or ""
-        if position and not (position.isdigit() and len(position) == 12):
-            raise BadUserInput("`after` is not a cursor from this list", argument="after")
+        low, high = arguments.interval(from_, to)
+        position = cursors.range_position(after)
         page = await persons.persons_in_range(
             context.pool, context.viewer.tier, low.digits, high.digits, first, position
         )
-        return await _connection(info, page, "r")
+        return await _connection(info, page, cursors.RANGE)
 
     @strawberry.field(
         description="Sök på namn — persons ranked by how well their name matches; "
@@ -193,19 +142,17 @@ class Query:
     ) -> PersonConnection:
         context = info.context
         check_page_size(first, context.limits.max_page_size)
-        _check_text(last_name, "lastName", 2, 60)
-        _check_text(first_name, "firstName", 1, 80)
-        _check_text(postal_town, "postalTown", 2, 27)
-        _check_years(birth_year_from, birth_year_to)
-        position = decode_cursor(after, "s") or "0"
-        if not position.isdigit():
-            raise BadUserInput("`after` is not a cursor from this list", argument="after")
+        arguments.name(last_name, "lastName", 2, 60)
+        arguments.name(first_name, "firstName", 1, 80)
+        arguments.name(postal_town, "postalTown", 2, 27)
+        arguments.birth_years(birth_year_from, birth_year_to)
+        limit = context.limits.search_max_matches
+        offset = cursors.search_offset(after, limit)
         criteria = persons.NameSearch(
             last_name.strip(), first_name, birth_year_from, birth_year_to, postal_town
         )
-        limit = context.limits.search_max_matches
         result = await persons.search_by_name(
-            context.pool, context.viewer.tier, criteria, limit, int(position), first
+            context.pool, context.viewer.tier, criteria, limit, offset, first
         )
         if result.matches > limit:
             raise BadUserInput(
@@ -214,7 +161,7 @@ class Query:
                 reason="TOO_MANY_MATCHES",
                 limit=limit,
             )
-        return await _connection(info, result.page, "s")
+        return await _connection(info, result.page, cursors.SEARCH)
 
     @strawberry.field(
         description="Loggen — search the access log, newest first. Needs the `audit` "
@@ -247,12 +194,9 @@ class Query:
     ) -> AccessLogConnection | None:
         context = info.context
         check_page_size(first, context.limits.max_page_size)
-        number = None if personnummer is None else _number(personnummer, "personnummer").digits
-        for argument, text in (("subject", subject), ("organisation", organisation)):
-            if text is not None and (not printable(text) or len(text) > 200):
-                raise BadUserInput(
-                    f"`{argument}` must be at most 200 printable characters", argument=argument
-                )
+        number = None if personnummer is None else arguments.number(personnummer, "personnummer")
+        arguments.identifier(subject, "subject")
+        arguments.identifier(organisation, "organisation")
         for argument, moment in (("from", from_), ("to", to)):
             if moment is not None and moment.tzinfo is None:
                 raise BadUserInput(
@@ -263,13 +207,9 @@ class Query:
                 raise BadUserInput(
                     f"`{argument}` must lie between the years 2000 and 9998", argument=argument
                 )
-        before = (NEWEST, NEWEST)
-        if after is not None:
-            position = LOG_POSITION.fullmatch(decode_cursor(after, "a") or "")
-            if position is None or max(int(position[1]), int(position[2])) >= NEWEST:
-                raise BadUserInput("`after` is not a cursor from this list", argument="after")
-            before = (int(position[1]), int(position[2]))
-        criteria = access_log.LogSearch(number, subject, organisation, from_, to)
+        before = cursors.log_position(after, (NEWEST, NEWEST))
+        digits = None if number is None else number.digits
+        criteria = access_log.LogSearch(digits, subject, organisation, from_, to)
         context.access.searched(
             {
                 name: value.isoformat() if isinstance(value, dt.datetime) else value

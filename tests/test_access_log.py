@@ -59,11 +59,11 @@ class Caller:
     def __init__(self, api: Api, tier: Tier = Tier.RELATIONS, **claims: object) -> None:
         self.client = api.client
         self.subject = f"official-{uuid.uuid4().hex[:8]}"
-        token = mint_dev_token(api.settings, subject=self.subject, tier=tier, **claims)  # type: ignore[arg-type]
+        token = mint_dev_token(api.settings, subject=self.subject, tier=tier, **claims)
         self.headers = {"Authorization": f"Bearer {token}"}
 
     async def post(
-        self, query: str, variables: dict | None = None, **headers: str
+        self, query: str, variables: dict | None = None, **headers: str | bytes
     ) -> tuple[httpx.Response, str]:
         request_id = uuid.uuid4().hex
         response = await self.client.post(
@@ -153,7 +153,7 @@ async def test_a_protected_person_is_logged_as_an_attempt_and_hidden_relatives_n
     assert response.json()["data"]["person"]["__typename"] == "ProtectedPerson"
     rows = await logged(pool, request_id)
     assert [(row["personnummer"], row["kind"], row["source"]) for row in rows] == [
-        (hidden, "PROTECTED", None)
+        (hidden, "PROTECTED", "LOCAL")
     ]
 
     response, request_id = await official.post(LOOKUP, {"p": mother})
@@ -183,6 +183,48 @@ async def test_a_malformed_case_reference_is_refused(
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "Ek" not in response.text
+    assert await logged(pool, request_id) == []
+
+
+async def test_a_case_reference_is_kept_as_the_utf8_text_it_was_sent_as(
+    official: Caller, family: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    reference = "ÄR-2026/123 Åsa Öberg"
+    response, request_id = await official.post(
+        LOOKUP, {"p": family["mother"]}, **{"X-Case-Reference": reference.encode()}
+    )
+    assert response.status_code == 200, response.text
+    assert {row["case_reference"] for row in await logged(pool, request_id)} == {reference}
+
+
+@pytest.mark.parametrize(
+    ("reference", "named"),
+    [
+        (b"\xc4R-2026/123", None),  # Latin-1, not UTF-8
+        (b"\xed\xa0\x80", None),  # an encoded surrogate: not UTF-8 either
+        ("SOC\u0085 2026".encode(), "U+0085"),  # a C1 control (next line)
+        ("SOC 2026/\u202e321".encode(), "U+202E RIGHT-TO-LEFT OVERRIDE at position 10"),
+        ("SOC \u2066x\u2069".encode(), "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("SOC\u20282026".encode(), "U+2028 LINE SEPARATOR"),
+        ("SOC\u20292026".encode(), "U+2029 PARAGRAPH SEPARATOR"),
+        ("SOC\u200b2026".encode(), "U+200B ZERO WIDTH SPACE"),
+        ("\ufeffSOC 2026".encode(), "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+        ("SOC\u00ad2026".encode(), "U+00AD SOFT HYPHEN"),
+        ("SOC 2026\U000e0041".encode(), "U+E0041 TAG LATIN CAPITAL LETTER A"),
+        ("SOC \ue000".encode(), "U+E000"),  # private use
+    ],
+)
+async def test_a_case_reference_that_is_not_clean_utf8_text_is_refused(
+    official: Caller, family: dict[str, str], pool: asyncpg.Pool, reference: bytes, named: str
+) -> None:
+    response, request_id = await official.post(
+        LOOKUP, {"p": family["mother"]}, **{"X-Case-Reference": reference}
+    )
+    assert response.status_code == 400, response.text
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_REQUEST"}
+    assert (named or "not valid UTF-8") in error["message"]
     assert "Ek" not in response.text
     assert await logged(pool, request_id) == []
 
@@ -316,13 +358,21 @@ async def test_auditors_find_who_saw_a_person_newest_first_and_their_search_is_l
         ({"first": 0}, "first"),
         ({"from": "0001-01-01T00:00:00+05:00"}, "from"),
         ({"subject": "a\u0000b"}, "subject"),
+        ({"subject": "anna\u202eb"}, "subject"),
+        ({"subject": ""}, "subject"),
+        ({"organisation": "Mölndal\u2028"}, "organisation"),
+        ({"organisation": "x" * 201}, "organisation"),
+        ({"p": "１９８００５１７-２３８２"}, "personnummer"),
+        ({"after": "YToxLu-8kQ=="}, "after"),
     ],
 )
 async def test_bad_log_criteria_are_clear_errors(api: Api, variables: dict, argument: str) -> None:
     auditor = Caller(api, roles=["audit"])
     query = """
-    query ($p: String, $from: DateTime, $after: String, $first: Int = 10, $subject: String) {
-      accessLog(personnummer: $p, from: $from, after: $after, first: $first, subject: $subject) {
+    query ($p: String, $from: DateTime, $after: String, $first: Int = 10, $subject: String,
+           $organisation: String) {
+      accessLog(personnummer: $p, from: $from, after: $after, first: $first, subject: $subject,
+                organisation: $organisation) {
         edges { node { personnummer } }
       }
     }

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from urllib.parse import quote
 
 import asyncpg
 import httpx
@@ -155,3 +157,43 @@ async def test_queries_may_be_sent_with_get(api: Api) -> None:
         headers={"Authorization": f"Bearer {api.token(Tier.BASIC)}"},
     )  # fmt: skip
     assert response.json() == {"data": {"viewer": {"subject": "tester"}}}
+
+
+async def test_get_parameters_are_read_as_utf8(api: Api, clean_db: asyncpg.Pool) -> None:
+    await factories.person(clean_db, last_name="Öberg")
+    query = '{ searchPersons(lastName: "Öberg") { edges { node { lastName } } } }'
+    response = await api.client.get(
+        "/graphql?query=" + quote(query, safe=""),  # Ö as %C3%96
+        headers={"Authorization": f"Bearer {api.token(Tier.BASIC)}"},
+    )
+    assert response.json() == {
+        "data": {"searchPersons": {"edges": [{"node": {"lastName": "Öberg"}}]}}
+    }
+
+
+@pytest.mark.parametrize("escaped", ["%D6berg", "%C3berg", "%ED%A0%80berg"])
+async def test_get_parameters_that_are_not_utf8_are_refused(api: Api, escaped: str) -> None:
+    query = (
+        quote('{ searchPersons(lastName: "', safe="")
+        + escaped
+        + quote('") { edges { cursor } } }', safe="")
+    )
+    response = await api.client.get(
+        f"/graphql?query={query}", headers={"Authorization": f"Bearer {api.token(Tier.BASIC)}"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+    assert "UTF-8" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("given", ["ê1", "٣٣", "abc\u200bdef", "a b"])
+async def test_a_request_id_that_is_not_plain_ascii_is_replaced(api: Api, given: str) -> None:
+    response = await api.client.post(
+        "/graphql",
+        json={"query": "{ viewer { subject } }"},
+        headers={
+            "Authorization": f"Bearer {api.token(Tier.BASIC)}",
+            "X-Request-ID": given.encode(),
+        },
+    )
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"]), response.headers

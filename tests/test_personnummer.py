@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
+import sys
+import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resolvers.personnummer import Gender, PersonnummerError, luhn_check_digit, make, parse
+from resolvers.personnummer import (
+    Gender,
+    NumberError,
+    Personnummer,
+    PersonnummerError,
+    is_canonical,
+    luhn_check_digit,
+    make,
+    parse,
+    parse_natural,
+)
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -92,12 +105,12 @@ def test_plus_holds_from_the_calendar_year_the_person_turns_100() -> None:
         ("19800230-1234", "not a valid birth date"),
         ("19800192-1234", "samordningsnummer"),
         ("20301212-1212", "future"),
-        ("19801212/1212", "10 or 12 digits"),
+        ("19801212/1212", "unexpected character U+002F SOLIDUS at position 9"),
         ("19801212+1212", "100 years"),
     ],
 )
 def test_invalid_numbers_say_what_is_wrong(text: str, message: str) -> None:
-    with pytest.raises(PersonnummerError, match=message):
+    with pytest.raises(PersonnummerError, match=re.escape(message)):
         parse(text, today=TODAY)
 
 
@@ -105,3 +118,105 @@ def test_interval_bounds_skip_check_digit_and_future() -> None:
     assert parse("20991231-9999", today=TODAY, strict=False).digits == "209912319999"
     with pytest.raises(PersonnummerError):
         parse("20991232-9999", today=TODAY, strict=False)
+
+
+# Every decimal digit of every script but ASCII's: Python's \d, str.isdigit and int()
+# accept them all.
+UNICODE_DIGITS = [
+    char
+    for char in map(chr, range(sys.maxunicode + 1))
+    if unicodedata.decimal(char, None) is not None and not "0" <= char <= "9"
+]
+
+
+def in_script(text: str, digit: str) -> str:
+    """The text with its ASCII digits written in the script of ``digit``."""
+    zero = ord(digit) - unicodedata.decimal(digit)  # each script's digits run 0-9
+    return "".join(chr(zero + int(c)) if "0" <= c <= "9" else c for c in text)
+
+
+def test_every_script_has_its_digits_in_a_run_of_ten() -> None:
+    assert len(UNICODE_DIGITS) > 600
+    for digit in UNICODE_DIGITS:
+        assert unicodedata.decimal(in_script("7", digit)) == 7
+
+
+@given(birth_dates, birth_numbers, st.data())
+def test_digits_of_other_scripts_are_refused_by_name(
+    born: dt.date, birth_number: int, data: st.DataObject
+) -> None:
+    number = make(born, birth_number)
+    form = data.draw(st.sampled_from([number.digits, number.long, number.short(TODAY)]))
+    position = data.draw(st.integers(0, len(form) - 1).filter(lambda i: form[i].isdigit()))
+    for digit in UNICODE_DIGITS:  # every one, at a drawn place, and all digits in its script
+        one = form[:position] + in_script(form[position], digit) + form[position + 1 :]
+        for text, first in ((one, position), (in_script(form, digit), 0)):
+            for strict in (True, False):
+                with pytest.raises(PersonnummerError) as refused:
+                    parse(text, today=TODAY, strict=strict)
+                assert str(refused.value) == (
+                    f"unexpected character U+{ord(text[first]):04X} "
+                    f"{unicodedata.name(text[first])} at position {first + 1}"
+                )
+
+
+@pytest.mark.parametrize("dash", ["\u2013", "\u2014", "\u2212", "\u2011", "\u2010", "\u2012"])
+def test_pasted_dashes_read_as_hyphens(dash: str) -> None:
+    assert parse(f"19121212{dash}1212", today=TODAY).digits == "191212121212"
+    assert parse(f"121212{dash}1212", today=TODAY).digits == "201212121212"
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u202f"])
+def test_pasted_no_break_spaces_read_as_spaces(space: str) -> None:
+    assert parse(f"19121212{space}1212", today=TODAY).digits == "191212121212"
+    assert parse(f"{space}121212{space}1212{space}\n", today=TODAY).digits == "201212121212"
+
+
+def test_plus_keeps_its_meaning_and_its_lookalikes_are_refused() -> None:
+    assert parse("121212+1212", today=TODAY).digits == "191212121212"
+    for lookalike, name in [("\uff0b", "FULLWIDTH PLUS SIGN"), ("\u2795", "HEAVY PLUS SIGN")]:
+        with pytest.raises(PersonnummerError, match=f"{name} at position 7"):
+            parse(f"121212{lookalike}1212", today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("１9121212-1212", "U+FF11 FULLWIDTH DIGIT ONE at position 1"),
+        ("19121212-121٢", "U+0662 ARABIC-INDIC DIGIT TWO at position 13"),
+        ("19121212\u30fc1212", "U+30FC KATAKANA-HIRAGANA PROLONGED SOUND MARK at position 9"),
+        ("19121212\t1212", "U+0009 at position 9"),
+        ("  19121212-1212\u200b", "U+200B ZERO WIDTH SPACE at position 16"),
+        ("19121212_1212", "U+005F LOW LINE at position 9"),
+    ],
+)
+def test_unexpected_characters_are_named_with_their_position(text: str, named: str) -> None:
+    with pytest.raises(PersonnummerError) as refused:
+        parse(text, today=TODAY)
+    assert str(refused.value) == f"unexpected character {named}"
+
+
+def test_a_bound_read_without_its_century_says_so() -> None:
+    assert parse("991231-0000", today=TODAY, strict=False).inferred_century
+    assert not parse("19991231-0000", today=TODAY, strict=False).inferred_century
+
+
+@pytest.mark.parametrize("text", ["0", "7", "200", "9223372036854775806"])
+def test_whole_numbers_in_ascii_digits_are_read(text: str) -> None:
+    assert parse_natural(text, 2**63 - 2) == int(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "-1", "+1", " 1", "1 ", "1_0", "01", "１", "٣", "²", "1.0", "201", "9" * 5000]
+)
+def test_anything_else_is_not_a_whole_number(text: str) -> None:
+    with pytest.raises(NumberError):
+        parse_natural(text, 200)
+
+
+def test_a_personnummer_holds_twelve_ascii_digits_only() -> None:
+    assert is_canonical("191212121212")
+    for text in ["１９１２１２１２１２１２", "19121212121", "1912121212120", "19121212121\n"]:
+        assert not is_canonical(text)
+        with pytest.raises(ValueError):
+            Personnummer(text)

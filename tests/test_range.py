@@ -92,3 +92,53 @@ async def test_search_cursor_is_not_accepted_by_interval(api: Api, clean_db: asy
     cursor = search["data"]["searchPersons"]["pageInfo"]["endCursor"]
     body = await api.query(RANGE, {"from": "190001010000", "to": "202001010000", "after": cursor})
     assert body["errors"][0]["extensions"]["argument"] == "after"
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "read"),
+    [
+        ("991231-0000", "000101-9999", ("1999-12-31", "2000-01-01")),
+        ("000101-0000", "991231-9999", ("2000-01-01", "1999-12-31")),
+        ("19991231-0000", "000101-9999", ("1999-12-31", "2000-01-01")),
+        ("991231-0000", "20000101-9999", ("1999-12-31", "2000-01-01")),
+        ("241231+0000", "250101-9999", ("1924-12-31", "2025-01-01")),
+    ],
+)
+async def test_bounds_read_in_different_centuries_are_refused_naming_both_dates(
+    api: Api, clean_db: asyncpg.Pool, low: str, high: str, read: tuple[str, str]
+) -> None:
+    await factories.person(clean_db, born=dt.date(1999, 12, 31))
+    body = await api.query(RANGE, {"from": low, "to": high})
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "from"}
+    assert f"`from` was read as {read[0]} and `to` as {read[1]}" in error["message"]
+    assert body["data"] is None
+
+
+async def test_bounds_in_one_century_or_both_with_theirs_are_listed(
+    api: Api, clean_db: asyncpg.Pool
+) -> None:
+    [late, early] = [
+        await factories.person(clean_db, born=born)
+        for born in (dt.date(1999, 12, 31), dt.date(2000, 1, 1))
+    ]
+    body = await api.query(RANGE, {"from": "19991231-0000", "to": "20000101-9999"})
+    listed = [edge["node"]["personnummer"] for edge in body["data"]["personsInRange"]["edges"]]
+    assert listed == [late, early]
+    body = await api.query(RANGE, {"from": "990101-0000", "to": "991231-9999"})
+    listed = [edge["node"]["personnummer"] for edge in body["data"]["personsInRange"]["edges"]]
+    assert listed == [late]
+
+
+async def test_bounds_take_pasted_dashes_and_refuse_other_digits(
+    api: Api, clean_db: asyncpg.Pool
+) -> None:
+    pnr = await factories.person(clean_db, born=dt.date(1985, 3, 1))
+    body = await api.query(RANGE, {"from": "850301\u20130000", "to": "19850301\u00a09999"})
+    assert [edge["node"]["personnummer"] for edge in body["data"]["personsInRange"]["edges"]] == [
+        pnr
+    ]
+    body = await api.query(RANGE, {"from": "８５0301-0000", "to": "19850301-9999"})
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "from"}
+    assert "U+FF18 FULLWIDTH DIGIT EIGHT at position 1" in error["message"]

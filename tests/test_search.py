@@ -110,6 +110,11 @@ async def test_too_many_matches_are_refused(api: Api, clean_db: asyncpg.Pool) ->
         ({"last": "Ek%"}, "lastName"),
         ({"last": "x" * 61}, "lastName"),
         ({"last": "E\u0000k"}, "lastName"),
+        ({"last": "Lind\u200bqvist"}, "lastName"),
+        ({"last": "Lind\u202eqvist"}, "lastName"),
+        ({"last": "Lindqvist", "firstName": "Åsa\u0085"}, "firstName"),
+        ({"last": "Lindqvist", "town": "Göteborg\u2028"}, "postalTown"),
+        ({"last": "Ek", "after": "czrvvJE="}, "after"),  # s:１
         ({"last": "Ek", "town": "G"}, "postalTown"),
         ({"last": "Ek", "from": 1700}, "birthYearFrom"),
         ({"last": "Ek", "from": 2000, "to": 1990}, "birthYearFrom"),

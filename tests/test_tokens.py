@@ -94,6 +94,12 @@ async def test_a_well_formed_token_is_accepted(api: Api, settings: Settings) -> 
     assert response.json() == {"data": {"viewer": {"subject": "mallory", "tier": "BASIC"}}}
 
 
+async def test_identifiers_in_any_script_are_kept_as_written(api: Api, settings: Settings) -> None:
+    token = signed(settings, claims(settings, sub="åsa.öberg", org="Mölndals stad"))
+    response = await answer(api.client, token)
+    assert response.json() == {"data": {"viewer": {"subject": "åsa.öberg", "tier": "BASIC"}}}
+
+
 def _unsigned(settings: Settings, algorithm: str) -> str:
     header = {"alg": algorithm, "typ": "JWT"}
     return f"{encode(header)}.{encode(claims(settings, tier='RELATIONS'))}."
@@ -144,6 +150,18 @@ ATTACKS: dict[str, Callable[[Settings], str]] = {
     "organisation an object": lambda s: signed(s, claims(s, org={"id": 1480})),
     "subject with a NUL": lambda s: signed(s, claims(s, sub="anna\u0000admin")),
     "client with a line break": lambda s: signed(s, claims(s, client_id="Raindance\nx")),
+    "empty subject": lambda s: signed(s, claims(s, sub="")),
+    "blank subject": lambda s: signed(s, claims(s, sub="  ")),
+    "subject of 201 characters": lambda s: signed(s, claims(s, sub="a" * 201)),
+    "subject with a bidi override": lambda s: signed(s, claims(s, sub="anna\u202enimda")),
+    "subject with a bidi isolate": lambda s: signed(s, claims(s, sub="anna\u2066x\u2069")),
+    "subject with a C1 control": lambda s: signed(s, claims(s, sub="anna\u0085admin")),
+    "subject with a zero-width space": lambda s: signed(s, claims(s, sub="an\u200bna")),
+    "organisation with a line separator": lambda s: signed(s, claims(s, org="1480\u2028x")),
+    "organisation with a paragraph separator": lambda s: signed(s, claims(s, org="1480\u2029")),
+    "empty organisation": lambda s: signed(s, claims(s, org="")),
+    "client with a byte order mark": lambda s: signed(s, claims(s, client_id="\ufeffRaindance")),
+    "role with a zero-width joiner": lambda s: signed(s, claims(s, roles=["au\u200ddit"])),
     "payload not an object": lambda s: signed(s, ["BASIC"]),
     "header not an object": lambda s: f"{encode([1])}.{encode(claims(s))}.c2ln",
     "two segments": lambda s: ".".join(signed(s, claims(s)).split(".")[:2]),

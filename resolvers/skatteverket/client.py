@@ -21,6 +21,7 @@ from typing import Protocol
 import httpx
 from pydantic import ValidationError
 
+from resolvers.personnummer import is_canonical
 from resolvers.skatteverket.breaker import CircuitBreaker, CircuitState
 from resolvers.skatteverket.cache import TimedCache
 from resolvers.skatteverket.contract import Person
@@ -133,7 +134,10 @@ class SkatteverketClient:
         Raises:
             SkatteverketUnavailable: no usable answer within the timeout, or the
                 circuit is open.
+            ValueError: not 12 digits 0-9 (nothing else is ever sent, nor cached).
         """
+        if not is_canonical(personnummer):
+            raise ValueError("Skatteverket is asked only for 12 digits 0-9")
         cached = self.cache.get(personnummer)
         if cached is not None:
             self.observer.skipped(CACHE_HIT)

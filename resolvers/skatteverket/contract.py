@@ -14,10 +14,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from resolvers.access import Tier
-from resolvers.personnummer import Personnummer
+from resolvers.personnummer import CANONICAL_PATTERN, Personnummer
 from resolvers.rows import SKATTEVERKET, AddressRow, PersonAddresses, PersonRow
 
-Digits12 = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+Digits12 = Annotated[str, StringConstraints(pattern=CANONICAL_PATTERN)]
 CivilStatusCode = Literal["OG", "G", "Ä", "S", "RP", "SP", "EP"]
 DeregistrationCode = Literal["AV", "UV", "GN", "GS", "AS", "OB", "TA", "FI"]
 

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from resolvers.personnummer import is_canonical
 from resolvers.skatteverket.sim_data import SimulatedRegister, build
 
 PERSON_PATH = "/personer/{personnummer}"
@@ -79,7 +80,7 @@ class Simulator:
             return JSONResponse({"fel": "tidsgräns"}, status_code=504)
         if _every(knobs.error_rate, count):
             return JSONResponse({"fel": "tjänsten är inte tillgänglig"}, status_code=503)
-        if not (number.isdigit() and len(number) == 12):
+        if not is_canonical(number):  # 12 digits 0-9, as the contract says
             return JSONResponse({"fel": "personnummer anges med 12 siffror"}, status_code=400)
         person = self.register.persons.get(number)
         if person is None:
