@@ -74,6 +74,11 @@ def _check_text(value: str | None, argument: str, min_letters: int, max_length: 
         )
 
 
+def _words(text: str) -> str:
+    """Names as the register writes them: no spaces around, one between."""
+    return " ".join(text.split())
+
+
 def _check_years(year_from: int | None, year_to: int | None) -> None:
     this_year = dt.date.today().year
     for argument, year in (("birthYearFrom", year_from), ("birthYearTo", year_to)):
@@ -201,7 +206,11 @@ class Query:
         if not position.isdigit():
             raise BadUserInput("`after` is not a cursor from this list", argument="after")
         criteria = persons.NameSearch(
-            last_name.strip(), first_name, birth_year_from, birth_year_to, postal_town
+            _words(last_name),
+            None if first_name is None else _words(first_name),
+            birth_year_from,
+            birth_year_to,
+            postal_town,
         )
         limit = context.limits.search_max_matches
         result = await persons.search_by_name(
