@@ -26,6 +26,22 @@ DEREGISTRATION = {
     "FI": "falsk identitet",
 }
 
+# A person's status, as every tier may know it (the deregistration code itself is an
+# EXTENDED detail). The SQL function person_status() in the migrations is the same rule
+# for the register's rows; tests/test_status.py holds the two equal.
+REGISTERED, COORDINATION_NUMBER = "REGISTERED", "COORDINATION_NUMBER"
+DECEASED, EMIGRATED, DEREGISTERED = "DECEASED", "EMIGRATED", "DEREGISTERED"
+STATUS_BY_DEREGISTRATION = {"AV": DECEASED, "UV": EMIGRATED}
+
+
+def person_status(is_coordination_number: bool, deregistration_code: str | None) -> str:
+    """Deregistered (deceased, emigrated, otherwise) first; else a samordningsnummer holder,
+    who is not and never was folkbokförd; else registered."""
+    if deregistration_code is not None:
+        return STATUS_BY_DEREGISTRATION.get(deregistration_code, DEREGISTERED)
+    return COORDINATION_NUMBER if is_coordination_number else REGISTERED
+
+
 RELATION_KIND = {
     "B": "CHILD",
     "MO": "MOTHER",

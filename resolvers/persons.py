@@ -57,6 +57,9 @@ LIMIT $4
 # diacritics) as the indexed columns are. Returns one row even for an empty page,
 # carrying the number of matches (at most $6). The criteria are folded once
 # (MATERIALIZED): inlined, a generic plan would fold them again for every candidate row.
+# Ranked (docs/queries.md): the exact last name first; then first names that begin with
+# the first name asked for (2), have it as another of the first names (1), or neither
+# (0); then similarity. strpos, not LIKE: the caller's text is never a pattern.
 PERSONS_BY_NAME = _per_tier(
     """
 WITH criteria AS MATERIALIZED (
@@ -68,6 +71,13 @@ WITH criteria AS MATERIALIZED (
 matches AS (
     SELECT
         p.id,
+        p.search_last_name = c.last_name AS exact_last_name,
+        CASE
+            WHEN strpos(p.search_first_names || ' ', c.first_name || ' ') = 1 THEN 2
+            WHEN strpos(' ' || p.search_first_names || ' ', ' ' || c.first_name || ' ') > 0
+            THEN 1
+            ELSE 0
+        END AS exact_first_name,
         similarity(p.search_last_name, c.last_name)
             + coalesce(word_similarity(c.first_name, p.search_first_names), 0) AS score
     FROM criteria AS c
@@ -84,7 +94,7 @@ matches AS (
             AND a.kind = 'F'
             AND search_fold(a.postal_town) = c.postal_town
       ))
-    ORDER BY score DESC, p.personnummer
+    ORDER BY exact_last_name DESC, exact_first_name DESC, score DESC, p.personnummer
     LIMIT $6
 )
 SELECT (SELECT count(*) FROM matches) AS total, page.*
@@ -94,7 +104,7 @@ LEFT JOIN LATERAL (
     FROM matches AS m
     JOIN visible_person AS p ON p.id = m.id
     {address_joins}
-    ORDER BY m.score DESC, p.personnummer
+    ORDER BY m.exact_last_name DESC, m.exact_first_name DESC, m.score DESC, p.personnummer
     OFFSET $7
     LIMIT $8
 ) AS page ON true

@@ -147,6 +147,10 @@ class PersonRow(NamedTuple):
 
     @property
     def mailing_address(self) -> AddressRow | None:
+        """Where letters go; none to a deceased person, whose addresses stay shown as
+        registered. Decided here, so a record from Skatteverket follows the same rule."""
+        if self.status == codes.DECEASED:
+            return None
         return self.addresses.mailing
 
     @property

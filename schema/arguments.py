@@ -100,3 +100,8 @@ def birth_years(year_from: int | None, year_to: int | None) -> None:
             )
     if year_from is not None and year_to is not None and year_from > year_to:
         raise BadUserInput("`birthYearFrom` is after `birthYearTo`", argument="birthYearFrom")
+
+
+def words(text: str) -> str:
+    """Names as the register writes them: no spaces around, one between."""
+    return " ".join(text.split())

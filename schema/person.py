@@ -33,13 +33,27 @@ class Gender(Enum):
     MALE = strawberry.enum_value("M", description="Man (odd digit).")
 
 
-@strawberry.enum(description="Status — whether the person is registered (folkbokförd).")
+@strawberry.enum(
+    description="Status — whether the person is registered (folkbokförd). A deregistration "
+    "(deceased, emigrated, otherwise) is told whatever the kind of number; a samordningsnummer "
+    "holder who is not deregistered is COORDINATION_NUMBER, never REGISTERED."
+)
 class Status(Enum):
-    REGISTERED = strawberry.enum_value("REGISTERED", description="Folkbokförd — registered.")
+    REGISTERED = strawberry.enum_value(
+        "REGISTERED", description="Folkbokförd — registered as a resident, with a personnummer."
+    )
+    COORDINATION_NUMBER = strawberry.enum_value(
+        "COORDINATION_NUMBER",
+        description="Inte folkbokförd: har samordningsnummer — not registered as a resident "
+        "(and never was); identified by a samordningsnummer (coordination number), which "
+        "is looked up at Skatteverket only.",
+    )
     DECEASED = strawberry.enum_value("DECEASED", description="Avliden — deceased.")
     EMIGRATED = strawberry.enum_value("EMIGRATED", description="Utvandrad — emigrated.")
     DEREGISTERED = strawberry.enum_value(
-        "DEREGISTERED", description="Avregistrerad av annan orsak — deregistered otherwise."
+        "DEREGISTERED",
+        description="Avregistrerad av annan orsak — deregistered otherwise (e.g. an old or "
+        "annulled number; the reason is in `deregistration`).",
     )
 
 
@@ -47,7 +61,9 @@ class Status(Enum):
 class Source(Enum):
     LOCAL = strawberry.enum_value("LOCAL", description="Västfolket's own register.")
     SKATTEVERKET = strawberry.enum_value(
-        "SKATTEVERKET", description="Looked up at Skatteverket (not in the local register)."
+        "SKATTEVERKET",
+        description="Looked up at Skatteverket: a samordningsnummer (always), or a "
+        "personnummer not in the local register.",
     )
 
 
@@ -170,10 +186,13 @@ async def load_relations_ahead(info: Info, persons: list[PersonRow], *path: str)
     context.relations_ahead.update(loaded)
 
 
-@strawberry.type(description="Person — a person in the population register (folkbokföringen).")
+@strawberry.type(
+    description="Person — a person in the population register (folkbokföringen), or one "
+    "Skatteverket knows by a samordningsnummer (`source` says where the record was read)."
+)
 class Person:
     personnummer: str = strawberry.field(
-        description="Personnummer — canonical 12 digits, YYYYMMDDNNNC."
+        description="Personnummer (or samordningsnummer) — canonical 12 digits, YYYYMMDDNNNC."
     )
     is_coordination_number: bool = strawberry.field(
         description="Samordningsnummer — true if the number is a coordination number "
@@ -193,7 +212,10 @@ class Person:
     )
     middle_name: str | None = strawberry.field(description="Mellannamn — middle name.")
     last_name: str = strawberry.field(description="Efternamn — last name.")
-    status: Status = strawberry.field(description="Status — registered, deceased, emigrated…")
+    status: Status = strawberry.field(
+        description="Status — registered, not registered (samordningsnummer), deceased, "
+        "emigrated or otherwise deregistered."
+    )
     source: Source = strawberry.field(description="Källa — where this record was read.")
     fetched_at: dt.datetime | None = strawberry.field(
         description="Hämtad — when Skatteverket answered (UTC) for a record looked up there "
@@ -202,7 +224,8 @@ class Person:
     )
     personnummer10: str = strawberry.field(description="Personnummer as ten digits: YYMMDDNNNC.")
     personnummer11: str = strawberry.field(
-        description="Personnummer as written: YYMMDD-NNNC ('+' from age 100)."
+        description="Personnummer as written: YYMMDD-NNNC ('+' from the calendar year the "
+        "person turns 100)."
     )
     personnummer13: str = strawberry.field(
         description="Personnummer with century and hyphen: YYYYMMDD-NNNC."
@@ -218,7 +241,8 @@ class Person:
     )
     mailing_address: Address | None = strawberry.field(
         description="Utskriftsadress — where to send letters: the särskild postadress if "
-        "there is one, else the folkbokföringsadress, else the utlandsadress."
+        "there is one, else the folkbokföringsadress, else the utlandsadress; null for a "
+        "deceased person (their addresses stay shown), whatever the source."
     )
     moved_in_date: dt.date | None = strawberry.field(
         description="Flyttdatum — date registered at the current address.",
@@ -233,7 +257,7 @@ class Person:
         extensions=requires_tier(Tier.EXTENDED),
     )
     deregistration: Deregistration | None = strawberry.field(
-        description="Avregistrering — deregistration cause and date; null while registered.",
+        description="Avregistrering — deregistration cause and date; null unless deregistered.",
         extensions=requires_tier(Tier.EXTENDED),
     )
     relations: list[RelationType] | None = strawberry.field(

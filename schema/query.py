@@ -149,7 +149,11 @@ class Query:
         limit = context.limits.search_max_matches
         offset = cursors.search_offset(after, limit)
         criteria = persons.NameSearch(
-            last_name.strip(), first_name, birth_year_from, birth_year_to, postal_town
+            arguments.words(last_name),
+            None if first_name is None else arguments.words(first_name),
+            birth_year_from,
+            birth_year_to,
+            postal_town,
         )
         result = await persons.search_by_name(
             context.pool, context.viewer.tier, criteria, limit, offset, first

@@ -45,7 +45,10 @@ class Relation:
         "one is written as the birth date followed by zeros."
     )
     since: dt.date | None = strawberry.field(description="From-date of the relation.")
-    until: dt.date | None = strawberry.field(description="To-date, if the relation has ended.")
+    until: dt.date | None = strawberry.field(
+        description="To-date, if an end is already recorded (always a later date: only "
+        "current relations are listed)."
+    )
     person: PersonType | None = strawberry.field(
         description="The related person, if they are in the register and may be shown."
     )

@@ -101,6 +101,22 @@ async def test_mailing_address_falls_back_to_foreign_address(
     assert found["mailingAddress"] == {"kind": "FOREIGN", "lines": ["Karl Johans gate 1", "NORGE"]}
 
 
+async def test_deceased_person_has_no_mailing_address_but_keeps_their_addresses(
+    api: Api, clean_db: asyncpg.Pool
+) -> None:
+    """Letters should not go to a dead person; what is registered is still shown."""
+    pnr = await factories.person(clean_db, deregistration=("AV", dt.date(2024, 2, 1)))
+    await factories.add_address(
+        clean_db, pnr, "S", line2="Box 12", postal_code="43122", postal_town="MÖLNDAL"
+    )
+    for tier in Tier:  # BASIC reads no deregistration code: the status decides
+        found = await lookup(api, pnr, tier)
+        assert found["status"] == "DECEASED"
+        assert found["mailingAddress"] is None
+        assert found["registeredAddress"]["lines"] == ["Storgatan 1", "412 63 GÖTEBORG"]
+        assert found["specialPostalAddress"]["postalTown"] == "MÖLNDAL"
+
+
 async def test_unknown_number_is_not_found(api: Api, clean_db: asyncpg.Pool) -> None:
     pnr = factories.number()
     found = await lookup(api, pnr)

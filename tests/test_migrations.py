@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from api.database import ensure_database
-from resolvers import access_log
+from resolvers import access_log, persons
 from resolvers.access import Tier, Viewer
 from resolvers.db import CREATE_MIGRATION_TABLE, RECORD_MIGRATION, migrate, migration_files
 from tests.conftest import _fresh_database
@@ -49,6 +49,24 @@ async def test_lookups_are_index_scans(pool: asyncpg.Pool) -> None:
                 sql = sql.replace("$1::bigint[]", "ARRAY[1::bigint]")
                 plan = "\n".join(r[0] for r in await connection.fetch(f"EXPLAIN {sql}"))
                 assert "Index" in plan or "Bitmap" in plan, (name, plan)
+        finally:
+            await connection.execute("RESET enable_seqscan")
+
+
+async def test_name_search_statement_reads_the_trigram_index(pool: asyncpg.Pool) -> None:
+    """The statement the API sends, planned generically as the pool plans it: ranking
+    must not cost the index (one sequential scan of the register per search)."""
+    async with pool.acquire() as connection:
+        await connection.execute("SET enable_seqscan = off")
+        try:
+            for tier in Tier:
+                await connection.execute(f"PREPARE search AS {persons.PERSONS_BY_NAME[tier]}")
+                explained = await connection.fetch(
+                    "EXPLAIN EXECUTE search('Öberg', 'Åsa', 1960, 1990, 'Göteborg', 201, 0, 26)"
+                )
+                await connection.execute("DEALLOCATE search")
+                plan = "\n".join(row[0] for row in explained)
+                assert "Bitmap Index Scan on person_search_last_name_trgm" in plan, (tier, plan)
         finally:
             await connection.execute("RESET enable_seqscan")
 

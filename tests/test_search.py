@@ -47,6 +47,31 @@ async def test_search_tolerates_small_misspellings_and_ranks_exact_first(
     assert await names(api, last="Anderson") == [("Bo", "Anderson"), ("Eva", "Andersson")]
 
 
+async def test_exact_last_name_ranks_before_a_closer_first_name(
+    api: Api, clean_db: asyncpg.Pool
+) -> None:
+    await factories.person(clean_db, first_names="Anna", last_name="Anderson")
+    await factories.person(clean_db, first_names="Hanna", last_name="Andersson")
+    assert await names(api, last="Andersson", firstName="Anna") == [
+        ("Hanna", "Andersson"),
+        ("Anna", "Anderson"),
+    ]
+
+
+async def test_exact_first_name_ranks_before_similarity_first_place_first(
+    api: Api, clean_db: asyncpg.Pool
+) -> None:
+    """Folded exact matches, then similarity: neither last name is Öberg, and Åsa is the
+    name Åsa Åberg's first names begin with, only the second of Fanny Åsa Berg's."""
+    await factories.person(clean_db, first_names="Fanny Åsa", last_name="Berg")
+    await factories.person(clean_db, first_names="Åsa Eva", last_name="Åberg")
+    expected = [("Åsa Eva", "Åberg"), ("Fanny Åsa", "Berg")]
+    assert await names(api, last="Öberg", firstName="Åsa") == expected
+    assert await names(api, last=" oberg ", firstName="  asa ") == expected
+    await factories.person(clean_db, first_names="Fanny Åsa", last_name="Öberg")
+    assert await names(api, last="Öberg", firstName="Åsa") == [("Fanny Åsa", "Öberg"), *expected]
+
+
 async def test_first_name_matches_any_of_several_first_names(
     api: Api, clean_db: asyncpg.Pool
 ) -> None:

@@ -305,6 +305,26 @@ async def test_deregistered_persons_keep_their_status(api: Api, upstream: Upstre
     assert annulled["status"] == "DEREGISTERED"
 
 
+async def test_coordination_number_holder_is_not_registered(api: Api, upstream: Upstream) -> None:
+    """Not folkbokförd, and never was: REGISTERED would say otherwise."""
+    for index in range(3):
+        found = await person(api, upstream.number(sim_data.COORDINATION, index))
+        assert (found["isCoordinationNumber"], found["status"]) == (True, "COORDINATION_NUMBER")
+
+
+async def test_deceased_person_from_skatteverket_has_no_mailing_address(
+    api: Api, upstream: Upstream
+) -> None:
+    """The same rule as for the register's own: no letters to the dead, addresses shown."""
+    pnr = upstream.number(sim_data.DECEASED)
+    registered = upstream.persons[pnr].registered_address
+    assert registered is not None
+    found = await person(api, pnr)
+    assert found["status"] == "DECEASED"
+    assert found["registeredAddress"]["postalTown"] == registered.postal_town
+    assert found["mailingAddress"] is None
+
+
 async def test_slow_skatteverket_fails_the_lookup_in_time_and_nothing_else(
     api: Api, clean_db: asyncpg.Pool, upstream: Upstream
 ) -> None:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from resolvers import codes
 from resolvers.access import Tier
 from resolvers.personnummer import CANONICAL_PATTERN, Personnummer
 from resolvers.rows import SKATTEVERKET, AddressRow, PersonAddresses, PersonRow
@@ -70,9 +71,6 @@ class Deregistration(_Model):
     date: dt.date = Field(alias="datum")
 
 
-STATUS_BY_DEREGISTRATION = {"AV": "DECEASED", "UV": "EMIGRATED"}
-
-
 class Person(_Model):
     """A person as Skatteverket answers: all data, or (``skyddad``) only the number."""
 
@@ -115,13 +113,14 @@ class Person(_Model):
             self.foreign_address.row("U") if self.foreign_address else None,
         )
         deregistration = self.deregistration
-        status = "REGISTERED"
-        if deregistration is not None:
-            status = STATUS_BY_DEREGISTRATION.get(deregistration.code, "DEREGISTERED")
+        number = Personnummer(self.personnummer)
+        status = codes.person_status(
+            number.is_coordination_number, deregistration.code if deregistration else None
+        )
         row = PersonRow(
             id=-int(self.personnummer),
             personnummer=self.personnummer,
-            birth_date=Personnummer(self.personnummer).birth_date,
+            birth_date=number.birth_date,
             first_names=self.first_names,
             given_name_code=self.given_name_code,
             middle_name=self.middle_name,

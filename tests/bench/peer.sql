@@ -108,6 +108,13 @@ AS $$
     matches AS (
         SELECT
             p.id,
+            p.search_last_name = c.last_name AS exact_last_name,
+            CASE
+                WHEN strpos(p.search_first_names || ' ', c.first_name || ' ') = 1 THEN 2
+                WHEN strpos(' ' || p.search_first_names || ' ', ' ' || c.first_name || ' ') > 0
+                THEN 1
+                ELSE 0
+            END AS exact_first_name,
             public.similarity(p.search_last_name, c.last_name)
                 + coalesce(public.word_similarity(c.first_name, p.search_first_names), 0)
                 AS score
@@ -121,5 +128,5 @@ AS $$
     SELECT p.*
     FROM matches AS m
     JOIN peer.person AS p ON p.id = m.id
-    ORDER BY m.score DESC, p.personnummer
+    ORDER BY m.exact_last_name DESC, m.exact_first_name DESC, m.score DESC, p.personnummer
 $$;
