@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(
         default=50_000, ge=1, description="Objects an answer may hold, estimated beforehand."
     )
+    max_query_selections: int = Field(
+        default=300, ge=10, description="Fields, fragment spreads and inline fragments per query."
+    )
 
     log_format: Literal["text", "json"] = Field(
         default="text", description="'json' for JSON lines (production), 'text' for a terminal."
@@ -119,6 +122,7 @@ class Settings(BaseSettings):
             max_aliases=self.max_query_aliases,
             max_tokens=self.max_query_tokens,
             max_cost=self.max_query_cost,
+            max_selections=self.max_query_selections,
         )
 
     @property
