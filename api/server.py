@@ -52,11 +52,20 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_url(self, url: bytes) -> None:
         super().on_url(url)  # called for each piece of the URL as it arrives
-        self._check()
+        path = self.url.find(b"?")
+        self._refuse(
+            head_refusal(
+                self.limits,
+                path_bytes=len(self.url) if path < 0 else path,
+                query_bytes=0 if path < 0 else len(self.url) - path - 1,
+                header_bytes=0,
+            )
+        )
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_bytes += len(name) + len(value)
-        self._check()
+        if self._header_bytes > self.limits.headers:
+            self._refuse(headers_too_large(self.limits.headers))
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -77,14 +86,7 @@ class HttpProtocol(HttpToolsProtocol):
             refusal = error_response("The request is not valid HTTP/1.1.", BAD_REQUEST, 400)
         self._send(refusal)
 
-    def _check(self) -> None:
-        path = self.url.find(b"?")
-        refusal = head_refusal(
-            self.limits,
-            path_bytes=len(self.url) if path < 0 else path,
-            query_bytes=0 if path < 0 else len(self.url) - path - 1,
-            header_bytes=self._header_bytes,
-        )
+    def _refuse(self, refusal: Response | None) -> None:
         if refusal is not None:
             self._refusal = refusal
             raise _Refused
