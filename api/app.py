@@ -195,7 +195,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         ],
         middleware=[
             Middleware(RequestId),
-            Middleware(Guard, max_body_bytes=settings.max_body_bytes),
+            Middleware(Guard, limits=settings.request_limits()),
             Middleware(
                 AuthenticationMiddleware, backend=BearerTokens(verifier), on_error=_auth_error
             ),

@@ -77,6 +77,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
+            http="api.server:HttpProtocol",  # the request limits, answered in JSON
             log_level="info",
             access_log=False,
         )

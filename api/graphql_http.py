@@ -23,7 +23,6 @@ from graphql import (
     execute,
     get_operation_ast,
     parse,
-    specified_rules,
 )
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -42,7 +41,7 @@ from schema.complexity import Budget
 from schema.context import Context, Limits, build_context
 from schema.errors import AUDIT_UNAVAILABLE, BAD_REQUEST, UNAUTHENTICATED, QueryTooComplex
 from schema.execution import PlainFieldsExecutionContext
-from schema.selection import fields_of
+from schema.selection import fields_of, varies_by_request
 
 DOCUMENT_CACHE_SIZE = 1024
 
@@ -52,8 +51,8 @@ logger = logging.getLogger("vastfolket.access_log")
 class Prepared(NamedTuple):
     document: DocumentNode | None
     errors: list[GraphQLError]
-    # Execution plans may be shared between requests unless variables can change
-    # which fields are selected (the text mentions @include or @skip: a cautious test).
+    # Execution plans may be shared between requests unless a request can change which
+    # fields are selected (``schema.selection.varies_by_request``).
     shared_plans: bool = False
     # Limits left to check per request (page sizes from variables, or which of several
     # operations runs); None when the text alone passed them all.
@@ -187,7 +186,7 @@ class GraphQLEndpoint:
         return True
 
     def _prepare(self, query: str) -> Prepared:
-        """Parse, validate and measure a query text (cached: once per distinct text)."""
+        """Parse, measure and validate a query text (cached: once per distinct text)."""
         limits = self.limits
         try:
             document = parse(
@@ -195,14 +194,14 @@ class GraphQLEndpoint:
             )
         except GraphQLError as error:
             return Prepared(None, [too_many_tokens(error, limits) or error])
-        errors = validate_document(self.schema, document, tuple(specified_rules))
-        if errors:
-            return Prepared(None, errors)
+        # Measured before validation: its cost grows with the square of repeated fields.
         refusals, budget = complexity.check(self.schema, document, limits)
         if refusals:
             return Prepared(None, list(refusals))
-        shared = "@include" not in query and "@skip" not in query
-        return Prepared(document, [], shared, budget)
+        errors = validate_document(self.schema, document, complexity.VALIDATION_RULES)
+        if errors:
+            return Prepared(None, errors)
+        return Prepared(document, [], not varies_by_request(document), budget)
 
 
 def too_many_tokens(error: GraphQLError, limits: Limits) -> QueryTooComplex | None:

@@ -1,16 +1,19 @@
-"""The outer guard: bounded request bodies, and no failure leaves as a traceback.
+"""The outer guard: bounded requests, and no failure leaves as a traceback.
 
 Whatever goes wrong below this middleware — in authentication, the GraphQL endpoint, a
 health check — the caller gets the same JSON error shape as every other error, with a
 stable code and the request id, never the exception; the exception goes to the log
 under that id. Request bodies are refused above a size limit before they are read
 (``Content-Length``) or as soon as the bytes read pass it (a body sent without a length);
-a query string (GraphQL over GET) has the same limit.
+a query string (GraphQL over GET) has the same limit. The URL and the headers have
+limits of their own, checked here before authentication decodes a token; the HTTP
+server's protocol (``api.server``) applies the same limits while it reads them.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,11 +26,27 @@ from schema.errors import (
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
     PAYLOAD_TOO_LARGE,
+    REQUEST_HEADER_TOO_LARGE,
+    URI_TOO_LONG,
 )
 
 logger = logging.getLogger("vastfolket.errors")
 
-HTTP_CODES = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED, 413: PAYLOAD_TOO_LARGE}
+HTTP_CODES = {
+    404: NOT_FOUND,
+    405: METHOD_NOT_ALLOWED,
+    413: PAYLOAD_TOO_LARGE,
+    414: URI_TOO_LONG,
+    431: REQUEST_HEADER_TOO_LARGE,
+}
+
+
+class RequestLimits(NamedTuple):
+    """Bytes one request may bring: its body (or query string), URL and headers."""
+
+    body: int
+    url: int
+    headers: int
 
 
 class _BodyTooLarge(Exception):
@@ -37,6 +56,33 @@ class _BodyTooLarge(Exception):
 def too_large(limit: int) -> Response:
     message = f"The request body (or query string) is larger than {limit} bytes."
     return error_response(message, PAYLOAD_TOO_LARGE, 413)
+
+
+def head_refusal(
+    limits: RequestLimits, *, path_bytes: int, query_bytes: int, header_bytes: int
+) -> Response | None:
+    """The answer to a request whose URL or headers are over a limit, else None.
+
+    A query string is a GET request's body: too long for its limit or for the URL's, it
+    is answered as a body too large. ``header_bytes`` counts the names and values of all
+    headers together.
+    """
+    if path_bytes > limits.url:
+        message = f"The URL is longer than {limits.url} bytes."
+        return error_response(message, URI_TOO_LONG, 414)
+    if query_bytes > limits.body:
+        return too_large(limits.body)
+    if path_bytes + 1 + query_bytes > limits.url and query_bytes:
+        message = f"The URL is longer than {limits.url} bytes: send the query with POST."
+        return error_response(message, PAYLOAD_TOO_LARGE, 413)
+    if header_bytes > limits.headers:
+        return headers_too_large(limits.headers)
+    return None
+
+
+def headers_too_large(limit: int) -> Response:
+    message = f"The request headers are larger than {limit} bytes together."
+    return error_response(message, REQUEST_HEADER_TOO_LARGE, 431)
 
 
 def internal_error(request_id: str) -> Response:
@@ -53,19 +99,23 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 
 class Guard:
-    """Size limit on request bodies, and a JSON 500 for any exception (logged with its id)."""
+    """Size limits on requests, and a JSON 500 for any exception (logged with its id)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, limits: RequestLimits) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        refusal = _head_refusal(scope, self.limits)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        limit = self.limits.body
         declared = _content_length(scope)
-        if (declared is not None and declared > limit) or len(scope["query_string"]) > limit:
+        if declared is not None and declared > limit:
             await too_large(limit)(scope, receive, send)
             return
         received = 0
@@ -101,6 +151,13 @@ class Guard:
             )
             if not started:
                 await internal_error(request_id)(scope, receive, send)
+
+
+def _head_refusal(scope: Scope, limits: RequestLimits) -> Response | None:
+    query = len(scope["query_string"])
+    path = scope.get("raw_path") or scope["path"].encode()
+    headers = sum(len(name) + len(value) for name, value in scope["headers"])
+    return head_refusal(limits, path_bytes=len(path), query_bytes=query, header_bytes=headers)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.guard import RequestLimits
 from schema.context import Limits
 
 # Only asymmetric algorithms: a shared secret would let every verifier mint tokens.
@@ -89,6 +90,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=65_536, ge=1024, description="Larger request bodies are refused (HTTP 413)."
     )
+    max_url_bytes: int = Field(
+        default=65_535,
+        ge=1024,
+        le=65_535,  # httptools, the HTTP parser, reads no longer URL
+        description="Longer URLs (path and query string) are refused (HTTP 414).",
+    )
+    max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        description="Larger request headers (names and values together) are refused (HTTP 431).",
+    )
     max_query_depth: int = Field(default=10, ge=2, description="Fields nested in fields.")
     max_query_aliases: int = Field(default=50, ge=0, description="Aliased fields per query.")
     max_query_tokens: int = Field(
@@ -96,6 +108,9 @@ class Settings(BaseSettings):
     )
     max_query_cost: int = Field(
         default=50_000, ge=1, description="Objects an answer may hold, estimated beforehand."
+    )
+    max_query_selections: int = Field(
+        default=300, ge=10, description="Fields, fragment spreads and inline fragments per query."
     )
 
     log_format: Literal["text", "json"] = Field(
@@ -119,7 +134,11 @@ class Settings(BaseSettings):
             max_aliases=self.max_query_aliases,
             max_tokens=self.max_query_tokens,
             max_cost=self.max_query_cost,
+            max_selections=self.max_query_selections,
         )
+
+    def request_limits(self) -> RequestLimits:
+        return RequestLimits(self.max_body_bytes, self.max_url_bytes, self.max_header_bytes)
 
     @property
     def dev_private_key_path(self) -> Path:

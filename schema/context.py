@@ -18,8 +18,9 @@ from resolvers.skatteverket.client import SkatteverketClient
 class Limits:
     """What one request may ask for; the defaults are the settings' defaults.
 
-    ``max_depth``, ``max_aliases``, ``max_tokens`` and ``max_cost`` are checked before
-    execution (``schema.complexity``); the others by the resolvers.
+    ``max_tokens`` (by the parser), ``max_selections``, ``max_depth``, ``max_aliases``
+    and ``max_cost`` are checked before validation (``schema.complexity``); the others
+    by the resolvers.
     """
 
     max_page_size: int = 500
@@ -28,6 +29,7 @@ class Limits:
     max_aliases: int = 50
     max_tokens: int = 2000
     max_cost: int = 50_000
+    max_selections: int = 300
 
 
 class Loaders:

@@ -95,7 +95,8 @@ _shared: dict[tuple[Any, ...], _Plan] = {}
 class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, shared_plans: bool = False, **kwargs: Any) -> None:
         """``shared_plans``: the document is cached and its selections do not depend on
-        variables (no ``@include``/``@skip``), so plans may serve later requests."""
+        the request (``schema.selection.varies_by_request``), so plans may serve later
+        requests."""
         super().__init__(*args, **kwargs)
         self._plans: dict[int, _Plan] = {}  # by grouped field set, memoized per selection
         self._shared_plans = shared_plans

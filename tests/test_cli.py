@@ -141,6 +141,15 @@ def test_serve_output_names_graphiql_and_a_development_token(
     assert person["source"] == "SKATTEVERKET" and person["lastName"] and person["fetchedAt"]
 
 
+def test_serve_answers_an_overlong_url_in_json(served: str) -> None:
+    """`serve` runs uvicorn with the API's protocol: no plain-text refusals."""
+    response = httpx.get(
+        f"{served}/graphql", params={"query": "{ viewer { tier } }" + " " * 65_500}
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
+
+
 def test_token_command_refuses_unknown_tier(fresh_install: dict[str, str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "api", "token", "--tier", "ADMIN", "--sub", "x"],

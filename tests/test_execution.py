@@ -15,6 +15,7 @@ from schema.build import build_schema
 from schema.context import build_context
 from schema.execution import PlainFieldsExecutionContext
 from tests import factories
+from tests.conftest import Api
 
 SCHEMA = build_schema()._schema
 
@@ -86,3 +87,20 @@ async def test_the_fast_path_answers_as_graphql_core_does(
     assert [(e.message, e.path) for e in ours.errors or []] == [
         (e.message, e.path) for e in general.errors or []
     ]
+
+
+# A space or a comment may follow "@": the same directive to GraphQL.
+CONDITIONAL = """query ($shown: Boolean!) {
+  personsInRange(from: "19000101-0000", to: "20991231-9999", first: 5) {
+    edges { node { lastName firstNames @%sinclude(if: $shown) } } } }"""
+
+
+@pytest.mark.parametrize("spacing", ["", " ", "#comment\n"])
+async def test_a_conditional_field_follows_each_request_s_variables(
+    api: Api, register: str, spacing: str
+) -> None:
+    query = CONDITIONAL % spacing
+    for shown in (True, False, True):
+        body = await api.query(query, {"shown": shown})
+        nodes = [edge["node"] for edge in body["data"]["personsInRange"]["edges"]]
+        assert nodes and all(("firstNames" in node) is shown for node in nodes), (shown, body)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+import statistics
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import httpx
@@ -178,6 +180,107 @@ async def test_a_page_size_from_a_variable_is_counted_at_request_time(api: Api) 
     assert "errors" not in await api.query(defaulted, {"first": 20})
 
 
+async def seconds(request: Callable[[int], Awaitable[object]], times: int = 5) -> float:
+    """The median time of a request, sent each time with a text the server has not seen."""
+    spent = []
+    for attempt in range(times):
+        started = time.perf_counter()
+        await request(attempt)
+        spent.append(time.perf_counter() - started)
+    return statistics.median(spent)
+
+
+@pytest.fixture
+async def plain_lookup(api: Api, clean_db: asyncpg.Pool) -> Callable[[int], Awaitable[object]]:
+    """A lookup whose text is new to the server: parsed, validated and run."""
+    number = await factories.person(clean_db, last_name="Berg")
+
+    async def lookup(attempt: int) -> None:
+        body = await api.query(f"{OURS_PERSON}\n# {attempt} {time.time()}", {"p": number})
+        assert body["data"]["person"]["lastName"] == "Berg", body
+
+    await lookup(-1)  # the first request warms what every later one shares
+    return lookup
+
+
+async def test_a_query_of_too_many_selections_is_refused_before_validation(
+    api: Api, plain_lookup: Callable[[int], Awaitable[object]]
+) -> None:
+    """6 KB repeating one field: graphql-core's validation of it alone took most of a
+    second (it compares fields of one name pairwise); refused, it costs a lookup's time."""
+    repeated = "{ " + "viewer { subject } " * 300 + "}"
+
+    async def send(attempt: int) -> None:
+        error = refusal(await api.query(f"{repeated}\n# {attempt} {time.time()}"), "selections")
+        assert error["extensions"] == {
+            "code": "QUERY_TOO_COMPLEX", "limit": "selections", "maximum": 300, "actual": 600
+        }  # fmt: skip
+
+    assert await seconds(send) < 20 * await seconds(plain_lookup)
+
+
+async def test_fields_repeated_at_one_level_are_refused_after_few_comparisons(
+    api: Api, plain_lookup: Callable[[int], Awaitable[object]]
+) -> None:
+    """Within the selections limit, repeating a field (or spreading many fragments) at
+    one level still made validation compare each with each: a budget stops it early."""
+    repeated = "{ " + "viewer { subject } " * 150 + "}"
+    fragments = "{ viewer { " + " ".join(f"...F{i}" for i in range(140)) + " } } "
+    fragments += " ".join(f"fragment F{i} on Viewer {{ subject }}" for i in range(140))
+    for query in (repeated, fragments):
+
+        async def send(attempt: int, query: str = query) -> None:
+            error = refusal(await api.query(f"{query}\n# {attempt} {time.time()}"), "comparisons")
+            assert error["extensions"]["maximum"] == 10_000
+
+        assert await seconds(send) < 20 * await seconds(plain_lookup)
+    # A field named twice at a level, or in fragments that overlap, is no repetition.
+    overlapping = (
+        "{ viewer { subject ...A ...B } viewer { tier } } "
+        "fragment A on Viewer { subject tier } fragment B on Viewer { subject roles }"
+    )
+    assert "errors" not in await api.query(overlapping)
+
+
+async def test_a_fragment_spread_over_and_over_is_read_once(
+    api: Api, plain_lookup: Callable[[int], Awaitable[object]], clean_db: asyncpg.Pool
+) -> None:
+    """Twenty fragments each spreading the next twice: 2**20 spreads in 600 characters,
+    merged by GraphQL into one field; walking them all took seconds per request."""
+    number = await factories.person(clean_db, last_name="Ek")
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(20))
+    query = (
+        f'{{ person(personnummer: "{number}") {{ ... on Person {{ lastName }} }} ...F0 }} '
+        f"{chain} fragment F20 on Query {{ __typename }}"
+    )
+
+    async def send(attempt: int) -> None:
+        body = await api.query(f"{query}\n# {attempt} {time.time()}")
+        assert body == {"data": {"person": {"lastName": "Ek"}, "__typename": "Query"}}
+
+    assert await seconds(send) < 20 * await seconds(plain_lookup)
+
+
+async def test_a_page_size_counts_as_graphql_core_coerces_it(api: Api) -> None:
+    """What the resolver will read is what counts, however the variable is written."""
+    # 500.0 (or 5e2) is an Int to graphql-core: the resolver reads pages of 500.
+    refusal(await api.query(TWO_HOPS, {"first": 500.0}), "cost")
+    refusal(await api.query(TWO_HOPS, {"first": 5e2}), "cost")
+    assert "errors" not in await api.query(TWO_HOPS, {"first": 100.0})
+    # A string is no Int: refused by the variable's coercion, before anything is read.
+    [error] = (await api.query(TWO_HOPS, {"first": "500"}))["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    # An absent variable takes its own default, else the argument's.
+    defaulted = TWO_HOPS.replace("$first: Int)", "$first: Int = 500)")
+    refusal(await api.query(defaulted, {}), "cost")
+    aliased = (
+        "query Page($first: Int) { "
+        + " ".join(f"p{i}: " + TWO_HOPS.split("{", 1)[1].rsplit("}", 1)[0] for i in range(8))
+        + " }"
+    )
+    refusal(await api.query(aliased, {}), "cost")  # 8 pages of the default 50, two hops
+
+
 async def test_a_page_size_over_the_maximum_gets_the_page_size_error(api: Api) -> None:
     """Not a cost refusal: the caller learns what to change."""
     body = await api.query(
@@ -231,9 +334,11 @@ async def test_limits_are_settings(strict_api: Api, monkeypatch: pytest.MonkeyPa
     assert long_get.status_code == 413
     assert long_get.json()["errors"][0]["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
     monkeypatch.setenv("VASTFOLKET_MAX_QUERY_DEPTH", "7")
+    monkeypatch.setenv("VASTFOLKET_MAX_QUERY_SELECTIONS", "40")
     monkeypatch.setenv("VASTFOLKET_MAX_BODY_BYTES", "2048")
     from_environment = Settings()
     assert from_environment.limits().max_depth == 7
+    assert from_environment.limits().max_selections == 40
     assert from_environment.max_body_bytes == 2048
 
 

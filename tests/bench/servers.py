@@ -132,6 +132,7 @@ def start_ours(
     command = [
         *(sys.executable, "-m", *runner, "api.app:create_app", "--factory"),
         *("--workers", "1", "--no-access-log", "--port", str(port)),
+        *("--http", "api.server:HttpProtocol"),  # as in production (docs/operations.md)
     ]
     return _spawn(name, "ours", command, env, port, token, logs)
 

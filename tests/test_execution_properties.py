@@ -1,0 +1,184 @@
+"""The fast path, its plans shared between requests, answers as graphql-core itself does.
+
+Queries come from ``hypothesis-graphql`` (valid against the published schema) and are
+given variables and directives: ``@include``/``@skip`` on some selections (written the
+ways GraphQL allows: ``@include``, ``@ include``, ``@#…\\ninclude``), page sizes and
+personnummer from variables. Each text is sent several times through the HTTP app, with
+other variables and tiers each time, so that later requests run on plans made for earlier
+ones; each answer must equal what graphql-core's stock execution (``graphql.execute``
+with its default ``ExecutionContext``) gives for the same caller on the same register.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+import graphql
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import queries
+
+from api.auth import PublicKeys, TokenVerifier
+from resolvers.access import Tier
+from schema.build import build_schema
+from schema.context import build_context
+from tests import factories
+from tests.conftest import Api
+
+SCHEMA = build_schema()._schema
+PROPERTIES = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+WRITINGS = {"include": ["@include(", "@ include(", "@#c\ninclude("], "skip": ["@skip("]}
+WRITINGS["skip"] += ["@ skip(", "@#c\nskip("]
+PAGE_SIZES = [1, 2, 3, 50]
+
+
+@pytest.fixture
+async def register(clean_db: asyncpg.Pool) -> dict[str, list[str]]:
+    """A family with a protected child, a deregistered person, one abroad: argument values."""
+    mother = await factories.person(clean_db, last_name="Ek", civil_status="G")
+    father = await factories.person(clean_db, male=True, last_name="Ek", civil_status="G")
+    child = await factories.person(clean_db, born=dt.date(2016, 2, 2), last_name="Ek")
+    hidden = await factories.person(
+        clean_db, born=dt.date(2018, 3, 3), last_name="Ek", protection="SEKRETESSMARKERING"
+    )
+    gone = await factories.person(
+        clean_db, last_name="Berg", deregistration=("AV", dt.date(2020, 1, 1)), address={}
+    )
+    abroad = await factories.person(clean_db, last_name="Lund", middle_name="Eriksdotter")
+    await factories.add_address(clean_db, abroad, "U", line1="Rue 1", country="FRANKRIKE")
+    await factories.add_address(clean_db, mother, "S", line2="Box 12", postal_code="41101")
+    await factories.relate(clean_db, mother, "M", father)
+    for parent in (mother, father):
+        for kid in (child, hidden):
+            await factories.relate(clean_db, parent, "B", kid)
+            await factories.relate(clean_db, parent, "VF", kid)
+    numbers = [mother, father, child, hidden, gone, abroad]
+    return {
+        "personnummer": [*numbers, mother[2:], "191212121212"],
+        "from": ["19000101-0000", "19800101-0000"],
+        "to": ["20991231-9999", "20161231-9999"],
+        "lastName": ["Ek", "Berg", "Lund"],
+    }
+
+
+def _with(node: graphql.Node, **changes: Any) -> Any:
+    fields = {key: getattr(node, key) for key in node.keys if key != "loc"}
+    return type(node)(**{**fields, **changes})
+
+
+class Variables(graphql.Visitor):
+    """Conditions on some selections, page sizes and numbers from variables."""
+
+    def __init__(self, data: st.DataObject, values: dict[str, list[str]]) -> None:
+        super().__init__()
+        self.data, self.values = data, values
+        self.declared: dict[str, str] = {}  # variable -> its type
+
+    def variable(self, kind: str, type_name: str) -> graphql.VariableNode:
+        name = f"{kind}{len(self.declared)}"
+        self.declared[name] = type_name
+        return graphql.VariableNode(name=graphql.NameNode(value=name))
+
+    def conditioned(self, node: Any) -> Any:
+        if self.data.draw(st.integers(0, 3), label="condition") != 0:
+            return None
+        directive = self.data.draw(st.sampled_from(["include", "skip"]), label="directive")
+        argument = graphql.ArgumentNode(
+            name=graphql.NameNode(value="if"), value=self.variable("c", "Boolean!")
+        )
+        condition = graphql.DirectiveNode(
+            name=graphql.NameNode(value=directive), arguments=(argument,)
+        )
+        return _with(node, directives=(*(node.directives or ()), condition))
+
+    def enter_field(self, node: graphql.FieldNode, *_: Any) -> Any:
+        return self.conditioned(node)
+
+    def enter_inline_fragment(self, node: graphql.InlineFragmentNode, *_: Any) -> Any:
+        return self.conditioned(node)
+
+    def enter_argument(self, node: graphql.ArgumentNode, *_: Any) -> Any:
+        name = node.name.value
+        if name == "first" and isinstance(node.value, graphql.IntValueNode):
+            return _with(node, value=self.variable("first", "Int!"))
+        if name == "personnummer" and isinstance(node.value, graphql.StringValueNode):
+            return _with(node, value=self.variable("number", "String!"))
+        if name in self.values and isinstance(node.value, graphql.StringValueNode):
+            value = self.data.draw(st.sampled_from(self.values[name]), label=name)
+            return _with(node, value=graphql.StringValueNode(value=value))
+        return None
+
+    def values_for_a_request(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in self.declared:
+            if name.startswith("c"):
+                values[name] = self.data.draw(st.booleans(), label=name)
+            elif name.startswith("first"):
+                values[name] = self.data.draw(st.sampled_from(PAGE_SIZES), label=name)
+            else:
+                numbers = self.values["personnummer"]
+                values[name] = self.data.draw(st.sampled_from(numbers), label=name)
+        return values
+
+
+def declared(document: graphql.DocumentNode, variables: dict[str, str]) -> str:
+    definitions = tuple(
+        graphql.VariableDefinitionNode(
+            variable=graphql.VariableNode(name=graphql.NameNode(value=name)),
+            type=graphql.parse_type(type_name),
+        )
+        for name, type_name in variables.items()
+    )
+    [operation] = document.definitions
+    return graphql.print_ast(
+        _with(document, definitions=(_with(operation, variable_definitions=definitions),))
+    )
+
+
+async def stock(api: Api, pool: asyncpg.Pool, text: str, variables: dict, tier: Tier) -> dict:
+    """The answer of graphql-core's own execution, encoded as the API encodes answers."""
+    viewer = TokenVerifier(api.settings, PublicKeys.load(api.settings.public_keys_path)).verify(
+        api.tokens[tier]
+    )
+    context = build_context(pool, viewer, limits=api.settings.limits())
+    outcome = graphql.execute(
+        SCHEMA, graphql.parse(text), context_value=context, variable_values=variables
+    )
+    result = outcome if isinstance(outcome, graphql.ExecutionResult) else await outcome
+    answer: dict[str, Any] = orjson.loads(orjson.dumps({"data": result.data}))
+    answer["errors"] = sorted((str(e.path), e.message) for e in result.errors or [])
+    return answer
+
+
+@PROPERTIES
+@given(document=queries(SCHEMA, print_ast=lambda document: document), data=st.data())
+async def test_shared_plans_answer_as_graphql_core_does(
+    api: Api, clean_db: asyncpg.Pool, register: dict[str, list[str]], document: Any, data: Any
+) -> None:
+    variables = Variables(data, register)
+    text = declared(graphql.visit(document, variables), variables.declared)
+    for directive, writings in WRITINGS.items():
+        text = text.replace(f"@{directive}(", data.draw(st.sampled_from(writings)))
+    for _ in range(data.draw(st.integers(2, 5), label="requests")):
+        values = variables.values_for_a_request()
+        tier = data.draw(st.sampled_from(Tier), label="tier")
+        response = await api.post(text, values, tier=tier)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        codes = {error["extensions"]["code"] for error in body.get("errors", [])}
+        if "QUERY_TOO_COMPLEX" in codes:
+            continue  # refused before it ran: nothing to compare
+        ours = {"data": body["data"]}
+        ours["errors"] = sorted(
+            (str(error.get("path")), error["message"]) for error in body.get("errors", [])
+        )
+        expected = await stock(api, clean_db, text, values, tier)
+        assert ours == expected, (text, values, tier)
