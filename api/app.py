@@ -22,15 +22,17 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import InvalidToken, PublicKeys, TokenVerifier, ensure_dev_keys
+from api.auth import InvalidToken, TokenVerifier, ensure_dev_keys
+from api.graphiql import VENDOR_PATH, VendorFiles
 from api.graphql_http import GraphQLEndpoint, unauthenticated
 from api.guard import Guard, http_error
 from api.logs import configure_logging, request_id_var
 from api.metrics import SkatteverketMetrics, metrics
 from api.settings import Settings
+from api.startup import StartupError, load_public_keys
 from resolvers.access import Viewer
 from resolvers.db import create_pool, migrate
 from resolvers.skatteverket.client import ClientOptions, SkatteverketClient
@@ -162,7 +164,14 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
     if settings.jwt_public_keys is None:
         ensure_dev_keys(settings)
         logger.warning("verifying tokens with the development key in %s", settings.data_dir)
-    verifier = TokenVerifier(settings, PublicKeys.load(settings.public_keys_path))
+    try:
+        if pool is None and not settings.database_url:
+            raise StartupError("DATABASE_URL is not set: name the PostgreSQL to serve")
+        verifier = TokenVerifier(settings, load_public_keys(settings))
+    except StartupError as error:
+        # One line, in the configured format, instead of a traceback from the factory.
+        logger.critical("Cannot start: %s", error)
+        raise SystemExit(3) from None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -192,6 +201,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
                 ),
                 methods=["GET", "POST"],
             ),
+            Mount(VENDOR_PATH, VendorFiles()),
         ],
         middleware=[
             Middleware(RequestId),
@@ -211,8 +221,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
 @contextlib.asynccontextmanager
 async def _own_pool(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     _tune_garbage_collection()
-    if not settings.database_url:
-        raise RuntimeError("DATABASE_URL is not set")
+    assert settings.database_url, "create_app checks it"
     owned = await create_pool(
         settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
     )

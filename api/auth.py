@@ -8,6 +8,8 @@ algorithm, and carry the configured ``iss`` and ``aud``, ``exp`` and ``sub``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import time
@@ -171,10 +173,15 @@ def _optional_str(value: Any) -> str | None:
 
 def ensure_dev_keys(settings: Settings) -> None:
     """Create the development key pair in the data directory on first use."""
-    private_path = settings.dev_private_key_path
-    if private_path.exists() and settings.dev_public_keys_path.exists():
+    if settings.dev_private_key_path.exists() and settings.dev_public_keys_path.exists():
         return
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    write_key_pair(settings.dev_private_key_path, settings.dev_public_keys_path, DEV_KEY_ID)
+
+
+def write_key_pair(private_path: Path, public_path: Path, kid: str | None = None) -> str:
+    """Write a new ES256 key pair: the private key (PEM, owner only) and a JWKS of its
+    public half. Returns the key id: ``kid``, or the key's own thumbprint."""
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -184,13 +191,32 @@ def ensure_dev_keys(settings: Settings) -> None:
     descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(pem)
+    kid = kid or key_id(key)
     public_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
-    public_jwk.update({"kid": DEV_KEY_ID, "alg": "ES256", "use": "sig"})
-    settings.dev_public_keys_path.write_text(json.dumps({"keys": [public_jwk]}, indent=2))
+    public_jwk.update({"kid": kid, "alg": "ES256", "use": "sig"})
+    public_path.write_text(json.dumps({"keys": [public_jwk]}, indent=2))
+    return kid
 
 
-def mint_dev_token(
+def key_id(key: ec.EllipticCurvePrivateKey) -> str:
+    """The key's RFC 7638 thumbprint: an id a signer and a JWKS agree on without a registry."""
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    members = json.dumps(
+        {name: jwk[name] for name in ("crv", "kty", "x", "y")}, separators=(",", ":")
+    )
+    digest = hashlib.sha256(members.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def mint_dev_token(settings: Settings, **claims: Any) -> str:
+    """A token signed with the development key, accepted by a server using it."""
+    ensure_dev_keys(settings)
+    return mint_token(settings, settings.dev_private_key_path, kid=DEV_KEY_ID, **claims)
+
+
+def mint_token(
     settings: Settings,
+    private_key_path: Path,
     *,
     subject: str,
     tier: Tier,
@@ -198,9 +224,11 @@ def mint_dev_token(
     roles: list[str] | None = None,
     client: str | None = None,
     ttl_seconds: int = 8 * 3600,
+    kid: str | None = None,
 ) -> str:
-    """A token signed with the development key, accepted by a server using it."""
-    ensure_dev_keys(settings)
+    """A token for the configured issuer and audience, signed with an ES256 private key
+    (PEM); its ``kid`` is ``kid`` or the key's thumbprint, as `write_key_pair` names it."""
+    private_key = _es256_key(private_key_path)
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": settings.jwt_issuer,
@@ -217,7 +245,15 @@ def mint_dev_token(
         claims["org"] = organisation
     if client is not None:
         claims["client_id"] = client
-    private_key = serialization.load_pem_private_key(
-        settings.dev_private_key_path.read_bytes(), password=None
-    )
-    return jwt.encode(claims, private_key, algorithm="ES256", headers={"kid": DEV_KEY_ID})  # type: ignore[arg-type]
+    headers = {"kid": kid or key_id(private_key)}
+    return jwt.encode(claims, private_key, algorithm="ES256", headers=headers)
+
+
+def _es256_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError):  # not PEM, or a passphrase-protected key
+        key = None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ValueError(f"{path} is not an unencrypted ES256 (P-256) private key")
+    return key

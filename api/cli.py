@@ -18,8 +18,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.auth import mint_dev_token
+from api.keytool import keys, token
 from api.runtime import database_url, prepare
 from api.settings import Settings
+from api.startup import StartupError, check_serve, cli_command
 from resolvers import demo
 from resolvers.access import Tier
 from resolvers.db import migrate as apply_migrations
@@ -42,29 +44,48 @@ console = Console(stderr=True)
 
 @contextmanager
 def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar shown from the first update on: none when nothing is loaded."""
     columns = (TextColumn("Demo register"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("persons", total=total)
-        yield lambda done: progress.update(task, completed=done)
+    progress = Progress(*columns, console=console)
+    task = progress.add_task("persons", total=total)
+
+    def update(done: int) -> None:
+        progress.start()  # a no-op once started
+        progress.update(task, completed=done)
+
+    try:
+        yield update
+    finally:
+        progress.stop()
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes.", envvar="VASTFOLKET_WORKERS")
+    ] = 1,
 ) -> None:
     """Run the API. Without DATABASE_URL: embedded PostgreSQL with a demo register, and
     (unless VASTFOLKET_SKATTEVERKET_URL is set) a Skatteverket simulator as fallback."""
     settings = Settings()
+    try:
+        check_serve(settings, host, port)
+    except StartupError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
     simulator = None
     if not settings.database_url and not settings.skatteverket_url:
         simulator = RunningSimulator(Simulator(), port=first_free_port("127.0.0.1", port + 1))
     url = database_url(settings)
-    with _progress(settings.demo_persons) as progress:
-        loaded = asyncio.run(prepare(url, demo_persons=settings.demo_persons, progress=progress))
+    demo_persons = settings.demo_register_size
+    with _progress(demo_persons) as progress:
+        loaded = asyncio.run(prepare(url, demo_persons=demo_persons, progress=progress))
     if loaded:
         console.print(f"Loaded a demo register of {loaded} persons.")
+    elif demo_persons:
+        console.print("The register is already there (demo data goes into an empty one only).")
     os.environ["DATABASE_URL"] = url
     if simulator is not None:
         simulator.start()
@@ -105,7 +126,7 @@ def _announce(
         lines += [
             f"  GraphiQL (token filled in): {address}?headers={headers}",
             f"  Development token, tier RELATIONS, valid 8 h: {token}",
-            "  More tokens: vastfolket token --tier BASIC --sub your.name --org 1480",
+            f"  More tokens: {cli_command()} token --tier BASIC --sub your.name --org 1480",
         ]
     else:
         lines.append(f"  GraphiQL: {address}")
@@ -212,30 +233,8 @@ async def _load(
         await connection.close()
 
 
-@app.command()
-def token(
-    tier: Annotated[str, typer.Option(help="Authority tier: BASIC, EXTENDED or RELATIONS.")],
-    sub: Annotated[str, typer.Option(help="The user id the token is for.")],
-    org: Annotated[str | None, typer.Option(help="Organisation, e.g. municipality 1480.")] = None,
-    role: Annotated[list[str] | None, typer.Option(help="A role; repeat for more.")] = None,
-    client: Annotated[str | None, typer.Option(help="Client system the caller uses.")] = None,
-    hours: Annotated[float, typer.Option(help="Validity in hours.")] = 8.0,
-) -> None:
-    """Print a development token the local server accepts."""
-    if tier.upper() not in Tier.__members__:
-        raise typer.BadParameter("choose BASIC, EXTENDED or RELATIONS", param_hint="--tier")
-    settings = Settings()
-    typer.echo(
-        mint_dev_token(
-            settings,
-            subject=sub,
-            tier=Tier[tier.upper()],
-            organisation=org,
-            roles=role or [],
-            client=client,
-            ttl_seconds=int(hours * 3600),
-        )
-    )
+app.command()(token)
+app.command()(keys)
 
 
 @app.command()

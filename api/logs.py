@@ -13,6 +13,7 @@ import sys
 from contextvars import ContextVar
 from typing import Literal
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 # The id of the request being served, for records logged without one.
@@ -22,6 +23,8 @@ HANDLER_NAME = API_LOGGER = "vastfolket"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 JSON_FIELDS = "{asctime}{levelname}{name}{message}{request_id}"
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# uvicorn adds its message again with terminal colour codes, for its own coloured output.
+TERMINAL_ONLY_FIELDS = ("color_message",)
 
 LogFormat = Literal["text", "json"]
 
@@ -56,6 +59,7 @@ def formatter(log_format: LogFormat) -> logging.Formatter:
             JSON_FIELDS,
             style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            reserved_attrs=[*RESERVED_ATTRS, *TERMINAL_ONLY_FIELDS],
         )
     return logging.Formatter(TEXT_FORMAT)
 

@@ -30,7 +30,12 @@ class Settings(BaseSettings):
         description="Embedded PostgreSQL data and the development signing key.",
     )
     database_name: str = Field(default="vastfolket", description="Database on the embedded server.")
-    demo_persons: int = Field(default=10_000, ge=0, description="Demo register size on first run.")
+    demo_persons: int | None = Field(
+        default=None,
+        ge=0,
+        description="Demo persons `serve` loads into an empty register; default: 10 000 on "
+        "the embedded server, none with DATABASE_URL (a real register is never filled unasked).",
+    )
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=20, ge=1)
 
@@ -139,6 +144,12 @@ class Settings(BaseSettings):
 
     def request_limits(self) -> RequestLimits:
         return RequestLimits(self.max_body_bytes, self.max_url_bytes, self.max_header_bytes)
+
+    @property
+    def demo_register_size(self) -> int:
+        if self.demo_persons is not None:
+            return self.demo_persons
+        return 0 if self.database_url else 10_000
 
     @property
     def dev_private_key_path(self) -> Path:

@@ -10,6 +10,7 @@ and turn its knobs to make it slow, failing or silent. Besides
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import socket
 import ssl
@@ -143,6 +144,17 @@ class Tls:
         }
 
 
+THREAD_NAME = "skatteverket-simulator"
+
+
+class _OnlyWarnings(logging.Filter):
+    """uvicorn's lifecycle records from the simulator's thread are dropped: beside the API
+    they read as the API's own ("Shutting down" twice)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.threadName != THREAD_NAME
+
+
 class RunningSimulator:
     """The simulator served by uvicorn on a thread of its own, beside other work."""
 
@@ -166,14 +178,16 @@ class RunningSimulator:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True,
-            name="skatteverket-simulator",
+            name=THREAD_NAME,
         )  # fmt: skip
+        self._quiet = _OnlyWarnings()
 
     @property
     def url(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> RunningSimulator:
+        logging.getLogger("uvicorn.error").addFilter(self._quiet)
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -186,6 +200,7 @@ class RunningSimulator:
         self.server.should_exit = True
         self.thread.join(timeout=5)
         self.socket.close()
+        logging.getLogger("uvicorn.error").removeFilter(self._quiet)
 
     def __enter__(self) -> RunningSimulator:
         return self.start()
