@@ -13,13 +13,13 @@ server's protocol (``api.server``) applies the same limits while it reads them.
 from __future__ import annotations
 
 import logging
-from typing import NamedTuple
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.graphql_http import error_response
+from api.settings import RequestLimits
 from schema.errors import (
     BAD_REQUEST,
     INTERNAL_SERVER_ERROR,
@@ -39,14 +39,6 @@ HTTP_CODES = {
     414: URI_TOO_LONG,
     431: REQUEST_HEADER_TOO_LARGE,
 }
-
-
-class RequestLimits(NamedTuple):
-    """Bytes one request may bring: its body (or query string), URL and headers."""
-
-    body: int
-    url: int
-    headers: int
 
 
 class _BodyTooLarge(Exception):

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.guard import RequestLimits
 from schema.context import Limits
 
 # Only asymmetric algorithms: a shared secret would let every verifier mint tokens.
 ASYMMETRIC_ALGORITHMS = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
+
+
+class RequestLimits(NamedTuple):
+    """Bytes one request may bring: its body (or query string), URL and headers."""
+
+    body: int
+    url: int
+    headers: int
 
 
 class Settings(BaseSettings):

@@ -162,7 +162,7 @@ async def demo_api(
     served = Settings(data_dir=settings.data_dir, skatteverket_url=simulator.url)
     connection = await asyncpg.connect(url)
     try:
-        register = demo.generate(served.demo_persons, 1, dt.date.today())
+        register = demo.generate(served.demo_register_size, 1, dt.date.today())
         await demo.load(connection, register)
         numbers = await demo.examples(connection)
     finally:
