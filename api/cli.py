@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.auth import mint_dev_token
-from api.runtime import database_url, prepare
+from api.runtime import database_url, prepare, stops_embedded_database
 from api.settings import Settings
 from resolvers import demo
 from resolvers.access import Tier
@@ -49,6 +49,7 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 
 
 @app.command()
+@stops_embedded_database
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -79,6 +80,7 @@ def serve(
             workers=workers,
             log_level="info",
             access_log=False,
+            **settings.server_options(),
         )
     finally:
         if simulator is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -98,6 +98,31 @@ class Settings(BaseSettings):
         default=50_000, ge=1, description="Objects an answer may hold, estimated beforehand."
     )
 
+    # Slow clients and stopping (see docs/operations.md#stopping-and-slow-clients).
+    client_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300,
+        description="A request must arrive in full, and a response be read, within this; "
+        "a slower client is disconnected.",
+    )  # fmt: skip
+    keep_alive_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="An idle keep-alive connection is closed after this."
+    )
+    max_connections: int = Field(
+        default=900, ge=1,
+        description="Open connections (or requests) per worker past which a new request "
+        "is refused at once (uvicorn's 503).",
+    )  # fmt: skip
+    shutdown_drain_seconds: float = Field(
+        default=2.0, ge=0, le=120,
+        description="After SIGTERM, how long the port stays open answering readiness 503 and "
+        "new requests SHUTTING_DOWN, so that a load balancer stops sending first.",
+    )  # fmt: skip
+    graceful_shutdown_seconds: float = Field(
+        default=5.0, gt=0, le=300,
+        description="Then how long requests in flight may take to finish; past it they "
+        "are cancelled.",
+    )  # fmt: skip
+
     log_format: Literal["text", "json"] = Field(
         default="text", description="'json' for JSON lines (production), 'text' for a terminal."
     )
@@ -120,6 +145,15 @@ class Settings(BaseSettings):
             max_tokens=self.max_query_tokens,
             max_cost=self.max_query_cost,
         )
+
+    def server_options(self) -> dict[str, Any]:
+        """uvicorn's options for these settings (plain uvicorn: see docs/operations.md)."""
+        return {
+            "http": "api.connections:BoundedHttpToolsProtocol",
+            "timeout_keep_alive": self.keep_alive_seconds,
+            "limit_concurrency": self.max_connections,
+            "timeout_graceful_shutdown": self.graceful_shutdown_seconds,
+        }
 
     @property
     def dev_private_key_path(self) -> Path:
