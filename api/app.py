@@ -27,14 +27,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import InvalidToken, TokenVerifier, ensure_dev_keys
 from api.graphiql import VENDOR_PATH, VendorFiles
-from api.graphql_http import GraphQLEndpoint, unauthenticated
+from api.graphql_http import RETRY_AFTER_SECONDS, GraphQLEndpoint, unauthenticated
 from api.guard import Guard, http_error
-from api.logs import configure_logging, request_id_var
+from api.logs import configure_logging, flush_outages, request_id_var
 from api.metrics import SkatteverketMetrics, metrics
 from api.settings import Settings
+from api.shutdown import Draining, Shutdown
 from api.startup import StartupError, load_public_keys
 from resolvers.access import Viewer
-from resolvers.db import create_pool, migrate
+from resolvers.db import create_pool, database_unavailable, migrate
 from resolvers.skatteverket.client import ClientOptions, SkatteverketClient
 
 logger = logging.getLogger("vastfolket.api")
@@ -113,10 +114,17 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.app.state.shutdown.begun:
+        return JSONResponse({"status": "shutting_down"}, status_code=503, headers=retry)
     try:
         await request.app.state.pool.fetchval("SELECT 1", timeout=2)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    except Exception as error:
+        # Not ready either way; only an outage is expected (a bug gets its traceback).
+        if not database_unavailable(error):
+            logger.exception("the readiness check failed")
+        state = "unreachable" if database_unavailable(error) else "failing"
+        return JSONResponse({"status": "unavailable", "database": state}, 503, headers=retry)
     return JSONResponse({"status": "ready", "database": "ok"})
 
 
@@ -173,9 +181,12 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         logger.critical("Cannot start: %s", error)
         raise SystemExit(3) from None
 
+    shutdown = Shutdown(settings.shutdown_drain_seconds)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.skatteverket = skatteverket_client(settings)
+        shutdown.install()
         try:
             if pool is not None:
                 yield
@@ -183,6 +194,8 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             async with _own_pool(app, settings):
                 yield
         finally:
+            shutdown.uninstall()
+            flush_outages()
             if app.state.skatteverket is not None:
                 await app.state.skatteverket.close()
             app.state.skatteverket = None
@@ -205,6 +218,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         ],
         middleware=[
             Middleware(RequestId),
+            Middleware(Draining, shutdown=shutdown),
             Middleware(Guard, limits=settings.request_limits()),
             Middleware(
                 AuthenticationMiddleware, backend=BearerTokens(verifier), on_error=_auth_error
@@ -214,6 +228,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         lifespan=lifespan,
     )
     app.state.pool = pool
+    app.state.shutdown = shutdown
     app.state.skatteverket = None  # until start-up
     return app
 

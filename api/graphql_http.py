@@ -32,11 +32,13 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.schema import validate_document
 
 from api.graphiql import default_query, offline_page, with_default_query
+from api.logs import ACCESS_LOG_OUTAGE
 from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS
 from resolvers import access_log
+from resolvers.db import database_unavailable
 from resolvers.text import unprintable
 from schema import complexity
-from schema.build import build_schema, coded_errors
+from schema.build import build_schema, coded_errors, outage
 from schema.complexity import Budget
 from schema.context import Context, Limits, build_context
 from schema.errors import AUDIT_UNAVAILABLE, BAD_REQUEST, UNAUTHENTICATED, QueryTooComplex
@@ -44,6 +46,9 @@ from schema.execution import PlainFieldsExecutionContext
 from schema.selection import fields_of, varies_by_request
 
 DOCUMENT_CACHE_SIZE = 1024
+# What every 503 tells the client to wait before trying again: an outage of the
+# database or the access log is usually over in seconds (a restart, a failover).
+RETRY_AFTER_SECONDS = 2
 
 logger = logging.getLogger("vastfolket.access_log")
 
@@ -73,6 +78,8 @@ def error_response(
     message: str, code: str, status: int, *, request_id: str | None = None, **headers: str
 ) -> Response:
     extensions = {"code": code} if request_id is None else {"code": code, "requestId": request_id}
+    if status == 503:
+        headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     body = {"errors": [{"message": message, "extensions": extensions}]}
     return Response(orjson.dumps(body), status, headers, media_type="application/json")
 
@@ -146,6 +153,9 @@ class GraphQLEndpoint:
                 shared_plans=prepared.shared_plans,
             )
             result = outcome if isinstance(outcome, ExecutionResult) else await outcome
+            unreachable = outage(result.errors)
+            if unreachable is not None:  # the guard answers it: 503, nothing shown
+                raise unreachable
             if context.access:
                 origin = access_log.Origin(
                     context.viewer,
@@ -174,8 +184,11 @@ class GraphQLEndpoint:
             self._writers = {id(context.pool): writer}
         try:
             await writer.write(origin, context.access)
-        except Exception:
+        except Exception as error:
             ACCESS_LOG_FAILURES.inc()
+            if database_unavailable(error):  # an outage (or a timeout): a line, not a trace
+                ACCESS_LOG_OUTAGE.failed(origin.request_id, error)
+                return False
             logger.exception(
                 "access log not written (request %s)",
                 origin.request_id,

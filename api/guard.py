@@ -2,11 +2,13 @@
 
 Whatever goes wrong below this middleware — in authentication, the GraphQL endpoint, a
 health check — the caller gets the same JSON error shape as every other error, with a
-stable code and the request id, never the exception; the exception goes to the log
-under that id. Request bodies are refused above a size limit before they are read
-(``Content-Length``) or as soon as the bytes read pass it (a body sent without a length);
-a query string (GraphQL over GET) has the same limit. The URL and the headers have
-limits of their own, checked here before authentication decodes a token; the HTTP
+stable code and the request id, never the exception. An unreachable database is an
+outage, not a bug: ``DATABASE_UNAVAILABLE`` (503, ``Retry-After``), logged in a line
+(``api.logs.Outage``); anything else is ``INTERNAL_SERVER_ERROR`` (500), its traceback
+logged under the request id. Request bodies are refused above a size limit before they
+are read (``Content-Length``) or as soon as the bytes read pass it (a body sent without
+a length); a query string (GraphQL over GET) has the same limit. The URL and the headers
+have limits of their own, checked here before authentication decodes a token; the HTTP
 server's protocol (``api.server``) applies the same limits while it reads them.
 """
 
@@ -14,14 +16,18 @@ from __future__ import annotations
 
 import logging
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.graphql_http import error_response
+from api.logs import DATABASE_OUTAGE
+from api.metrics import DATABASE_UNAVAILABLE_REFUSALS
 from api.settings import RequestLimits
+from resolvers.db import database_unavailable
 from schema.errors import (
     BAD_REQUEST,
+    DATABASE_UNAVAILABLE,
     INTERNAL_SERVER_ERROR,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
@@ -82,6 +88,31 @@ def internal_error(request_id: str) -> Response:
     return error_response(message, INTERNAL_SERVER_ERROR, 500, request_id=request_id)
 
 
+def unreachable_database(request_id: str) -> Response:
+    message = f"The database cannot be reached; try again shortly (request id {request_id})."
+    return error_response(message, DATABASE_UNAVAILABLE, 503, request_id=request_id)
+
+
+def failure_response(scope: Scope, error: Exception) -> Response | None:
+    """What a failure below the guard answers, logged once; None if no one is listening."""
+    request_id = scope.get("state", {}).get("request_id", "-")
+    if isinstance(error, ClientDisconnect):  # the caller left while sending: not our fault
+        logger.debug("client disconnected before its request arrived (request %s)", request_id)
+        return None
+    if database_unavailable(error):
+        DATABASE_OUTAGE.failed(request_id, error)
+        DATABASE_UNAVAILABLE_REFUSALS.inc()
+        return unreachable_database(request_id)
+    logger.error(
+        "unexpected error serving %s %s",
+        scope.get("method"),
+        scope.get("path"),
+        exc_info=error,
+        extra={"request_id": request_id},
+    )
+    return internal_error(request_id)
+
+
 async def http_error(request: Request, error: Exception) -> Response:
     """Starlette's own refusals (unknown path, wrong method) in the API's error shape."""
     status = getattr(error, "status_code", 400)
@@ -91,7 +122,7 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 
 class Guard:
-    """Size limits on requests, and a JSON 500 for any exception (logged with its id)."""
+    """Size limits on requests, and a JSON error for any exception (logged with its id)."""
 
     def __init__(self, app: ASGIApp, *, limits: RequestLimits) -> None:
         self.app = app
@@ -133,16 +164,10 @@ class Guard:
         except _BodyTooLarge:
             if not started:
                 await too_large(limit)(scope, receive, send)
-        except Exception:
-            request_id = scope.get("state", {}).get("request_id", "-")
-            logger.exception(
-                "unexpected error serving %s %s",
-                scope.get("method"),
-                scope.get("path"),
-                extra={"request_id": request_id},
-            )
-            if not started:
-                await internal_error(request_id)(scope, receive, send)
+        except Exception as error:
+            response = failure_response(scope, error)
+            if response is not None and not started:
+                await response(scope, receive, send)
 
 
 def _head_refusal(scope: Scope, limits: RequestLimits) -> Response | None:

@@ -2,7 +2,8 @@
 
 Every call to Skatteverket costs a fee and time, so each one is counted by outcome,
 timed, and lookups answered without a call (cache, open circuit) are counted too. The
-access log's rows and failed writes (each a withheld answer) are counted as well.
+access log's rows and failed writes (each a withheld answer) are counted as well, and
+so are requests refused because the database could not be reached.
 Counts are per process: with several workers, scrape each (or run one worker per
 container).
 """
@@ -37,6 +38,10 @@ ACCESS_LOG_ROWS = Counter(
 ACCESS_LOG_FAILURES = Counter(
     "vastfolket_access_log_failures",
     "Requests whose access log could not be written; their answers were withheld.",
+)
+DATABASE_UNAVAILABLE_REFUSALS = Counter(
+    "vastfolket_database_unavailable",
+    "Requests refused (HTTP 503) because the database could not be reached.",
 )
 
 

@@ -1,13 +1,18 @@
-"""Getting a database ready to serve: where it is, its schema, and demo data."""
+"""Getting a database ready to serve: where it is, its schema, and demo data; and
+stopping the embedded one again."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import signal
 from collections.abc import Callable
+from types import FrameType
+from typing import ParamSpec, TypeVar
 
 import asyncpg
 
-from api.database import ensure_database, start_embedded
+from api.database import ensure_database, start_embedded, stop_started
 from api.settings import Settings
 from resolvers import demo
 from resolvers.db import migrate
@@ -48,3 +53,37 @@ async def prepare(
         return await demo.load(connection, register, progress=progress)
     finally:
         await connection.close()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+# Signals whose default action ends the process on the spot, skipping every clean-up.
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _exit(sig: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def stops_embedded_database(command: Callable[P, R]) -> Callable[P, R]:
+    """Run ``command`` so that the embedded server it starts is stopped however it ends.
+
+    The postmaster runs in a session of its own, so a signal to the process group does
+    not reach it: the command has to stop it. But SIGTERM ended the process at once
+    (uvicorn, too, raises it again after its own graceful stop), skipping the clean-up;
+    here SIGTERM and SIGHUP exit as Ctrl+C does, through every ``finally``.
+    """
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        previous = {sig: signal.signal(sig, _exit) for sig in ENDING_SIGNALS}
+        try:
+            return command(*args, **kwargs)
+        finally:
+            for sig in ENDING_SIGNALS:  # a second SIGTERM must not cut the stop short
+                signal.signal(sig, signal.SIG_IGN)
+            stop_started()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    return run

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -125,6 +125,31 @@ class Settings(BaseSettings):
         default=300, ge=10, description="Fields, fragment spreads and inline fragments per query."
     )
 
+    # Slow clients and stopping (see docs/operations.md#stopping-and-slow-clients).
+    client_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300,
+        description="A request must arrive in full, and a response be read, within this; "
+        "a slower client is disconnected.",
+    )  # fmt: skip
+    keep_alive_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="An idle keep-alive connection is closed after this."
+    )
+    max_connections: int = Field(
+        default=900, ge=1,
+        description="Open connections (or requests) per worker past which a new request "
+        "is refused at once (uvicorn's 503).",
+    )  # fmt: skip
+    shutdown_drain_seconds: float = Field(
+        default=2.0, ge=0, le=120,
+        description="After SIGTERM, how long the port stays open answering readiness 503 and "
+        "new requests SHUTTING_DOWN, so that a load balancer stops sending first.",
+    )  # fmt: skip
+    graceful_shutdown_seconds: float = Field(
+        default=5.0, gt=0, le=300,
+        description="Then how long requests in flight may take to finish; past it they "
+        "are cancelled.",
+    )  # fmt: skip
+
     log_format: Literal["text", "json"] = Field(
         default="text", description="'json' for JSON lines (production), 'text' for a terminal."
     )
@@ -157,6 +182,15 @@ class Settings(BaseSettings):
         if self.demo_persons is not None:
             return self.demo_persons
         return 0 if self.database_url else 10_000
+
+    def server_options(self) -> dict[str, Any]:
+        """uvicorn's options for these settings (plain uvicorn: see docs/operations.md)."""
+        return {
+            "http": "api.server:HttpProtocol",
+            "timeout_keep_alive": self.keep_alive_seconds,
+            "limit_concurrency": self.max_connections,
+            "timeout_graceful_shutdown": self.graceful_shutdown_seconds,
+        }
 
     @property
     def dev_private_key_path(self) -> Path:

@@ -9,6 +9,21 @@ import asyncpg
 
 MIGRATIONS_PACKAGE = "resolvers.migrations"
 
+# What an unreachable database raises: refused, reset or missing sockets and timeouts
+# (OSError, TimeoutError among them), a connection lost mid-query (class 08), a server
+# shutting down, crashed, starting up or out of connection slots; and asyncpg's own
+# protocol-state errors, raised when a connection the server has just terminated is
+# used before asyncpg noticed ("another operation is in progress").
+UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InternalClientError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
 # Serialises migration runs of several workers starting at once.
 _MIGRATION_LOCK_KEY = 0x56617374  # "Vast"
 
@@ -58,6 +73,15 @@ async def migrate(connection: asyncpg.Connection) -> list[str]:
     finally:
         await connection.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK_KEY)
     return applied_now
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Did this fail because the database cannot be reached (rather than a bug)?
+
+    The one place that decides it: an outage is answered 503 with a code, logged in a
+    line, and tried again by the client; anything else is unexpected.
+    """
+    return isinstance(error, UNAVAILABLE)
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:

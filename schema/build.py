@@ -8,6 +8,7 @@ from pathlib import Path
 import strawberry
 from graphql import GraphQLError
 
+from resolvers.db import database_unavailable
 from schema import errors
 from schema.execution import PlainFieldsExecutionContext
 from schema.query import Query
@@ -33,6 +34,18 @@ def coded_errors(found: list[GraphQLError], request_id: str) -> list[GraphQLErro
     the request id; the detail goes to the log under the same id.
     """
     return [_coded(error, request_id) for error in found]
+
+
+def outage(found: list[GraphQLError] | None) -> BaseException | None:
+    """The unreachable database behind one of the errors, if any.
+
+    It fails the whole answer (HTTP 503, ``DATABASE_UNAVAILABLE``), not just its field:
+    a partial answer with a null would look like "no such person" to many clients.
+    """
+    for error in found or ():
+        if database_unavailable(error.original_error):
+            return error.original_error
+    return None
 
 
 def _coded(error: GraphQLError, request_id: str) -> GraphQLError:

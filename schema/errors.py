@@ -9,6 +9,10 @@ from graphql import GraphQLError
 BAD_USER_INPUT = "BAD_USER_INPUT"
 FORBIDDEN = "FORBIDDEN"
 AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
+# The database cannot be reached: the whole answer is refused (HTTP 503, Retry-After).
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+# The server is stopping: the request was not processed; send it again (elsewhere).
+SHUTTING_DOWN = "SHUTTING_DOWN"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -398,6 +399,18 @@ async def test_unreachable_skatteverket_is_unavailable_not_an_internal_error(
         error, elapsed = await unavailable(api, factories.number(dt.date(1985, 1, 1)))
         assert "connect" in error["message"]
         assert elapsed < TIMEOUT
+
+
+async def test_an_unreachable_skatteverket_is_logged_in_one_line_per_lookup(
+    settings: Settings, clean_db: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    async for api in serving(fallback_settings(settings, nowhere), clean_db):
+        with caplog.at_level(logging.INFO, logger="vastfolket"):
+            await unavailable(api, factories.number(dt.date(1985, 1, 1)))
+    [line] = [r for r in caplog.records if r.name == "vastfolket.skatteverket"]
+    assert line.levelname == "WARNING" and line.exc_info is None
+    assert "connection_error" in line.getMessage() and "ConnectError" in line.getMessage()
 
 
 async def test_without_skatteverket_a_missing_person_is_simply_not_found(

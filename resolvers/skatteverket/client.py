@@ -39,10 +39,13 @@ CACHE_HIT, CIRCUIT_OPEN = "cache_hit", "circuit_open"
 class SkatteverketUnavailable(Exception):
     """No answer from Skatteverket: slow, down, refusing, or answering nonsense."""
 
-    def __init__(self, message: str, outcome: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, outcome: str, retry_after: float | None = None, detail: str = ""
+    ) -> None:
         super().__init__(message)
         self.outcome = outcome
         self.retry_after = retry_after
+        self.detail = detail  # for the log only
 
 
 class Observer(Protocol):
@@ -157,7 +160,8 @@ class SkatteverketClient:
             outcome = answer.outcome
         except SkatteverketUnavailable as error:
             outcome = error.outcome
-            logger.warning("Skatteverket lookup failed (%s): %s", outcome, error)
+            # One line per failed call (the circuit bounds how many): an outage, no trace.
+            logger.warning("Skatteverket lookup failed (%s): %s%s", outcome, error, error.detail)
             raise
         finally:
             if outcome in (FOUND, NOT_FOUND, PROTECTED):
@@ -178,9 +182,8 @@ class SkatteverketClient:
         except (TimeoutError, httpx.TimeoutException):
             raise SkatteverketUnavailable(f"no answer within {timeout:g} s", TIMEOUT) from None
         except httpx.HTTPError as error:
-            # The detail (hosts, addresses) is for the log, not for the caller.
-            logger.warning("Skatteverket connection failed: %r", error)
-            raise SkatteverketUnavailable("cannot connect", CONNECTION) from None
+            detail = f" ({error!r})"  # hosts and addresses: for the log, not for the caller
+            raise SkatteverketUnavailable("cannot connect", CONNECTION, detail=detail) from None
         return _answer(personnummer, response)
 
     async def _get(self, personnummer: str, request_id: str) -> httpx.Response:
