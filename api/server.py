@@ -37,7 +37,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from api.graphql_http import error_response
 from api.guard import head_refusal, headers_too_large
 from api.settings import RequestLimits, Settings
-from schema.errors import BAD_REQUEST
+from schema.errors import BAD_REQUEST, SERVER_BUSY
 
 # Room for the request line and each header's ": " and line end, beyond the URL and
 # the headers' names and values.
@@ -62,6 +62,11 @@ class _Bounds:
 @cache
 def _bounds() -> _Bounds:
     return _Bounds(Settings())
+
+
+def busy() -> Response:
+    message = "The server is serving as many connections as it may; try again shortly."
+    return error_response(message, SERVER_BUSY, 503, Connection="close")
 
 
 class HttpProtocol(HttpToolsProtocol):
@@ -141,6 +146,10 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        # uvicorn's own refusal past the limit is plain text and a log line per request.
+        limit = self.limit_concurrency
+        if limit is not None and (len(self.connections) >= limit or len(self.tasks) >= limit):
+            self._refuse(busy())
         super().on_headers_complete()
 
     def data_received(self, data: bytes) -> None:

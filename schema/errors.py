@@ -13,6 +13,8 @@ AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
 DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 # The server is stopping: the request was not processed; send it again (elsewhere).
 SHUTTING_DOWN = "SHUTTING_DOWN"
+# The worker serves as many connections as it may: not processed; send it again.
+SERVER_BUSY = "SERVER_BUSY"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
