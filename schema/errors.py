@@ -51,11 +51,16 @@ class UpstreamUnavailable(GraphQLError):
         super().__init__(message, extensions=extensions)
 
 
+LARGEST_REPORTED = 2**53 - 1  # the largest integer every JSON reader holds exactly
+
+
 class QueryTooComplex(GraphQLError):
     """A query refused before execution: ``limit`` names which limit, with its maximum."""
 
     def __init__(self, message: str, *, limit: str, maximum: int, actual: int | None) -> None:
         extensions: dict[str, Any] = {"code": QUERY_TOO_COMPLEX, "limit": limit, "maximum": maximum}
         if actual is not None:
-            extensions["actual"] = actual
+            # Counts multiply through fragments and nested pages: a few hundred tokens
+            # can make one larger than JSON numbers hold exactly (or orjson encodes).
+            extensions["actual"] = min(actual, LARGEST_REPORTED)
         super().__init__(message, extensions=extensions)

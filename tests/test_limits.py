@@ -390,3 +390,18 @@ async def test_a_streamed_body_is_counted_as_it_arrives(api: Api) -> None:
         headers={"Authorization": f"Bearer {api.token(Tier.BASIC)}"},
     )
     assert small.json() == {"data": {"viewer": {"subject": "tester"}}}
+
+
+async def test_a_count_beyond_json_numbers_is_refused_as_a_limit(api: Api) -> None:
+    """Sixty-six fragments each spreading the next twice: about 2**65 objects and aliases
+    in 800 tokens. The refusal must still be encodable: it was a 500."""
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, 66))
+    for first in (
+        "fragment F0 on Query { viewer { subject } }",
+        "fragment F0 on Query { a: viewer { subject } }",
+    ):
+        response = await api.post(f"{{ ...F65 }} {first} {chain}")
+        assert response.status_code == 200, response.text
+        errors = response.json()["errors"]
+        assert {error["extensions"]["code"] for error in errors} == {"QUERY_TOO_COMPLEX"}
+        assert all(error["extensions"]["actual"] <= 2**53 - 1 for error in errors)
