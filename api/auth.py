@@ -39,6 +39,9 @@ KEY_ALGORITHMS: tuple[tuple[type, frozenset[str]], ...] = (
 )
 
 
+LATEST_EXPIRY = 253_402_300_799  # 9999-12-31T23:59:59Z, in seconds since 1970
+
+
 class InvalidToken(Exception):
     """The token was refused; the message says why, without revealing keys."""
 
@@ -119,9 +122,12 @@ class TokenVerifier:
             raise InvalidToken("the token is not yet valid") from None
         except jwt.PyJWTError as error:
             raise InvalidToken(f"the token is invalid: {error}") from None
-        if not isinstance(claims["exp"], int | float) or isinstance(claims["exp"], bool):
+        expires = claims["exp"]
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
             raise InvalidToken("the token's expiry (exp) must be a number")
-        return _viewer(claims), float(claims["exp"])
+        if not 0 < expires <= LATEST_EXPIRY:  # past it a float overflows, or means nothing
+            raise InvalidToken("the token's expiry (exp) is not a time before the year 10000")
+        return _viewer(claims), float(expires)
 
 
 def _fits(key: Any, algorithm: str) -> bool:
