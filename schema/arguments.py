@@ -8,6 +8,7 @@ themselves live in ``resolvers.personnummer`` (what a number is) and ``resolvers
 from __future__ import annotations
 
 import datetime as dt
+from typing import overload
 
 from resolvers.personnummer import Personnummer, PersonnummerError, parse
 from resolvers.text import unprintable
@@ -61,11 +62,19 @@ def clean(value: str, argument: str) -> None:
         )
 
 
-def name(value: str | None, argument: str, min_letters: int, max_length: int) -> None:
-    """A name to search for: clean, without wildcards, long enough not to fish."""
+@overload
+def name(value: str, argument: str, min_letters: int, max_length: int) -> str: ...
+@overload
+def name(value: None, argument: str, min_letters: int, max_length: int) -> None: ...
+
+
+def name(value: str | None, argument: str, min_letters: int, max_length: int) -> str | None:
+    """A name to search for: clean, without wildcards, long enough not to fish; as the
+    register writes names (no spaces around, one between: ``words``)."""
     if value is None:
-        return
+        return None
     clean(value, argument)
+    value = words(value)
     if WILDCARDS & set(value):
         raise BadUserInput(
             f"`{argument}` may not contain wildcards; the search already tolerates "
@@ -78,6 +87,7 @@ def name(value: str | None, argument: str, min_letters: int, max_length: int) ->
             "characters",
             argument=argument,
         )
+    return value
 
 
 def identifier(value: str | None, argument: str) -> None:

@@ -142,18 +142,15 @@ class Query:
     ) -> PersonConnection:
         context = info.context
         check_page_size(first, context.limits.max_page_size)
-        arguments.name(last_name, "lastName", 2, 60)
-        arguments.name(first_name, "firstName", 1, 80)
-        arguments.name(postal_town, "postalTown", 2, 27)
         arguments.birth_years(birth_year_from, birth_year_to)
         limit = context.limits.search_max_matches
         offset = cursors.search_offset(after, limit)
         criteria = persons.NameSearch(
-            arguments.words(last_name),
-            None if first_name is None else arguments.words(first_name),
+            arguments.name(last_name, "lastName", 2, 60),
+            arguments.name(first_name, "firstName", 1, 80),
             birth_year_from,
             birth_year_to,
-            postal_town,
+            arguments.name(postal_town, "postalTown", 2, 27),
         )
         result = await persons.search_by_name(
             context.pool, context.viewer.tier, criteria, limit, offset, first

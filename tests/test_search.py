@@ -95,6 +95,9 @@ async def test_birth_years_and_postal_town_narrow_the_search(
     assert {n for n, _ in await names(api, last="Ek", **{"from": 2000})} == {"Young", "Moln"}
     assert await names(api, last="Ek", to=1960) == [("Old", "Ek")]
     assert await names(api, last="Ek", town="molndal") == [("Moln", "Ek")]
+    # As pasted: spaces around, a no-break space or two between words count as one.
+    for town in (" molndal ", "molndal\u00a0", "  MÖLNDAL"):
+        assert await names(api, last="Ek", town=town) == [("Moln", "Ek")]
 
 
 async def test_search_pages_through_ranked_results(api: Api, clean_db: asyncpg.Pool) -> None:
