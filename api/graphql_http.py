@@ -41,7 +41,13 @@ from schema import complexity
 from schema.build import build_schema, coded_errors, outage
 from schema.complexity import Budget
 from schema.context import Context, Limits, build_context
-from schema.errors import AUDIT_UNAVAILABLE, BAD_REQUEST, UNAUTHENTICATED, QueryTooComplex
+from schema.errors import (
+    AUDIT_UNAVAILABLE,
+    BAD_REQUEST,
+    METHOD_NOT_ALLOWED,
+    UNAUTHENTICATED,
+    QueryTooComplex,
+)
 from schema.execution import PlainFieldsExecutionContext
 from schema.selection import fields_of, varies_by_request
 
@@ -110,8 +116,15 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        if request.method == "GET" and "query" not in request.query_params:
-            response: Response = await self.graphiql(request)
+        if request.method not in ("GET", "POST"):
+            # Starlette lets HEAD through to every GET route: a lookup answered without
+            # its body would still be logged as shown.
+            response: Response = error_response(
+                f"{request.method} is not served here; use GET or POST",
+                METHOD_NOT_ALLOWED, 405, Allow="GET, POST",
+            )  # fmt: skip
+        elif request.method == "GET" and "query" not in request.query_params:
+            response = await self.graphiql(request)
         elif not getattr(scope.get("user"), "is_authenticated", False):
             response = unauthenticated("Not authenticated: send 'Authorization: Bearer <token>'.")
         else:

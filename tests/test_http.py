@@ -159,6 +159,23 @@ async def test_queries_may_be_sent_with_get(api: Api) -> None:
     assert response.json() == {"data": {"viewer": {"subject": "tester"}}}
 
 
+async def test_head_runs_no_lookup_and_logs_nothing(api: Api, clean_db: asyncpg.Pool) -> None:
+    """A HEAD answer has no body: running the lookup would log a person as shown."""
+    number = await factories.person(clean_db, last_name="Ek")
+    query = f'{{ person(personnummer: "{number}") {{ ... on Person {{ lastName }} }} }}'
+    headers = {"Authorization": f"Bearer {api.token()}", "X-Request-ID": "head-lookup"}
+    for response in (
+        await api.client.request("HEAD", "/graphql", params={"query": query}, headers=headers),
+        await api.client.request("HEAD", "/graphql", json={"query": query}, headers=headers),
+        await api.client.request("HEAD", "/graphql"),
+    ):
+        assert response.status_code == 405 and response.headers["allow"] == "GET, POST"
+    logged = await clean_db.fetchval(
+        "SELECT count(*) FROM access_log WHERE request_id = 'head-lookup'"
+    )
+    assert logged == 0
+
+
 async def test_get_parameters_are_read_as_utf8(api: Api, clean_db: asyncpg.Pool) -> None:
     await factories.person(clean_db, last_name="Öberg")
     query = '{ searchPersons(lastName: "Öberg") { edges { node { lastName } } } }'
