@@ -38,12 +38,14 @@ from resolvers import access_log
 from resolvers.db import database_unavailable
 from resolvers.text import unprintable
 from schema import complexity
-from schema.build import build_schema, coded_errors, outage
+from schema.build import build_schema, coded_errors, outage, with_code
 from schema.complexity import Budget
 from schema.context import Context, Limits, build_context
 from schema.errors import (
     AUDIT_UNAVAILABLE,
     BAD_REQUEST,
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
     METHOD_NOT_ALLOWED,
     UNAUTHENTICATED,
     QueryTooComplex,
@@ -219,14 +221,15 @@ class GraphQLEndpoint:
                 query, max_lexical_tokens=limits.max_tokens, max_comments=limits.max_tokens
             )
         except GraphQLError as error:
-            return Prepared(None, [too_many_tokens(error, limits) or error])
+            refusal = too_many_tokens(error, limits)
+            return Prepared(None, [refusal or with_code([error], GRAPHQL_PARSE_FAILED)[0]])
         # Measured before validation: its cost grows with the square of repeated fields.
         refusals, budget = complexity.check(self.schema, document, limits)
         if refusals:
             return Prepared(None, list(refusals))
         errors = validate_document(self.schema, document, complexity.VALIDATION_RULES)
         if errors:
-            return Prepared(None, errors)
+            return Prepared(None, with_code(errors, GRAPHQL_VALIDATION_FAILED))
         return Prepared(document, [], not varies_by_request(document), budget)
 
 

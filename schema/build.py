@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import strawberry
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError
 
 from resolvers.db import database_unavailable
 from schema import errors
@@ -18,13 +18,12 @@ logger = logging.getLogger("vastfolket.errors")
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 
-def _code_for(error: GraphQLError) -> str | None:
-    """The code of an error GraphQL itself raised (parsing, validation, variables)."""
-    if error.message.startswith("Syntax Error"):
-        return errors.GRAPHQL_PARSE_FAILED
-    if error.message.startswith("Variable "):
-        return errors.BAD_USER_INPUT
-    return errors.GRAPHQL_VALIDATION_FAILED
+def with_code(found: list[GraphQLError], code: str) -> list[GraphQLError]:
+    """Errors of a phase that decides their code (parsing, or validation), unless they
+    carry one of their own (a limit's refusal met while validating)."""
+    for error in found:
+        error.extensions = {"code": code, **(error.extensions or {})}
+    return found
 
 
 def coded_errors(found: list[GraphQLError], request_id: str) -> list[GraphQLError]:
@@ -48,12 +47,24 @@ def outage(found: list[GraphQLError] | None) -> BaseException | None:
     return None
 
 
+def _of_the_inputs(error: GraphQLError) -> bool:
+    """graphql-core's own refusal of what the request brought: before execution, its
+    variables (a wrong type, a null for a non-null) or the operation it names; during
+    execution, a field's argument values (the error points at the value, not the
+    field). A value a resolver returned that its type refuses points at the field: a
+    fault of ours."""
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError):
+        return False
+    return error.path is None or not any(isinstance(node, FieldNode) for node in error.nodes or ())
+
+
 def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
     if error.extensions and "code" in error.extensions:
         return error
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        error.extensions = {**(error.extensions or {}), "code": _code_for(error)}
+    if _of_the_inputs(error):
+        error.extensions = {**(error.extensions or {}), "code": errors.BAD_USER_INPUT}
         return error
     logger.error(
         "unexpected error at %s (request %s)",

@@ -99,6 +99,22 @@ async def test_syntax_and_validation_errors_have_codes(api: Api) -> None:
         "query ($p: String!) { person(personnummer: $p) { __typename } }", {"p": 42}
     )
     assert wrong_variable["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # What a phase found decides the code, not how graphql-core words its message.
+    unused = await api.query("query ($p: String) { viewer { subject } }")
+    assert unused["errors"][0]["message"].startswith("Variable ")
+    assert unused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    paged = "query ($n: Int = 5) { personsInRange(from: $f, to: $t, first: $n) { __typename } }"
+    paged = paged.replace("query ($n", "query ($f: String!, $t: String!, $n")
+    explicit_null = await api.query(paged, {"f": "19000101-0000", "t": "19000101-0000", "n": None})
+    assert explicit_null["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    for operation in ("Other", None):
+        request = await api.client.post(
+            "/graphql",
+            json={"query": "query A { viewer { subject } } query B { viewer { tier } }",
+                  "operationName": operation},
+            headers={"Authorization": f"Bearer {api.token()}"},
+        )  # fmt: skip
+        assert request.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_database_failure_is_masked_with_a_request_id(
