@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from api.settings import Settings
 from resolvers.access import Tier, Viewer
-from resolvers.text import unprintable
+from resolvers.text import blank, unprintable
 
 DEV_KEY_ID = "vastfolket-dev"
 MAX_IDENTIFIER = 200  # characters of sub, org, client_id and each role
@@ -161,7 +161,7 @@ def _check_identifier(claim: str, text: str) -> None:
     """Identifiers are kept in the access log with every person shown: each must say
     who it is, so none is blank, overlong or holding characters that make it read
     other than it is."""
-    if not text.strip() or len(text) > MAX_IDENTIFIER:
+    if blank(text) or len(text) > MAX_IDENTIFIER:
         raise InvalidToken(f"the token's {claim} must be 1 to {MAX_IDENTIFIER} characters")
     problem = unprintable(text)
     if problem is not None:

@@ -36,7 +36,7 @@ from api.logs import ACCESS_LOG_OUTAGE
 from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS
 from resolvers import access_log
 from resolvers.db import database_unavailable
-from resolvers.text import unprintable
+from resolvers.text import blank, unprintable
 from schema import complexity
 from schema.build import build_schema, coded_errors, outage, with_code
 from schema.complexity import Budget
@@ -294,25 +294,27 @@ def _text_header(request: Request, name: str) -> str | None:
     """A header's value as the UTF-8 text it is (Starlette reads headers as Latin-1,
     which would keep 'ÄR-2026/123' as 'ÃR-2026/123')."""
     key = name.lower().encode("ascii")
-    for header, value in request.scope["headers"]:
-        if header == key:
-            try:
-                return bytes(value).decode("utf-8")
-            except UnicodeDecodeError:
-                raise BadRequest(f"{name} is not valid UTF-8") from None
-    return None
+    values = [value for header, value in request.scope["headers"] if header == key]
+    if not values:
+        return None
+    if len(values) > 1:  # one would be kept and the other never checked
+        raise BadRequest(f"{name} is given {len(values)} times; send it once")
+    try:
+        return bytes(values[0]).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(f"{name} is not valid UTF-8") from None
 
 
 def _case_reference(request: Request) -> str | None:
     reference = _text_header(request, "X-Case-Reference")
     if reference is None:
         return None
-    reference = reference.strip(" \t")  # ärendereferens, as a case management system writes it
+    reference = reference.strip()  # ärendereferens, as a case management system writes it
     problem = unprintable(reference)
     if problem is not None:
         raise BadRequest(f"X-Case-Reference may only hold printable text: {problem}")
-    if not 1 <= len(reference) <= 100:
-        raise BadRequest("X-Case-Reference must be 1 to 100 characters")
+    if blank(reference) or len(reference) > 100:
+        raise BadRequest("X-Case-Reference must be 1 to 100 characters, not all blank")
     return reference
 
 

@@ -40,6 +40,20 @@ def unprintable(text: str) -> str | None:
     return None
 
 
+# Letters and symbols that show as nothing: Hangul fillers, the blank Braille pattern.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def blank(text: str) -> bool:
+    """True if the text shows nothing: only spaces of any kind, combining marks with
+    nothing to sit on, and characters drawn as blank. Kept text that names someone or
+    something (an identifier, a case reference) must not be blank."""
+    return all(
+        char.isspace() or char in _BLANK_LOOKING or unicodedata.category(char).startswith("M")
+        for char in text
+    )
+
+
 def printable(text: str) -> bool:
     """True if the text is clean (see ``unprintable``)."""
     return unprintable(text) is None

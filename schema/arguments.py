@@ -11,7 +11,7 @@ import datetime as dt
 from typing import overload
 
 from resolvers.personnummer import Personnummer, PersonnummerError, parse
-from resolvers.text import unprintable
+from resolvers.text import blank, unprintable
 from schema.errors import BadUserInput
 
 WILDCARDS = frozenset("*%_?")
@@ -95,9 +95,10 @@ def identifier(value: str | None, argument: str) -> None:
     if value is None:
         return
     clean(value, argument)
-    if not 1 <= len(value) <= MAX_IDENTIFIER:
+    if blank(value) or len(value) > MAX_IDENTIFIER:
         raise BadUserInput(
-            f"`{argument}` must be 1 to {MAX_IDENTIFIER} characters", argument=argument
+            f"`{argument}` must be 1 to {MAX_IDENTIFIER} characters, not all blank",
+            argument=argument,
         )
 
 

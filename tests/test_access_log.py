@@ -173,7 +173,17 @@ async def test_answers_without_persons_write_nothing(
 
 
 @pytest.mark.parametrize(
-    "reference", ["x" * 101, "line\nbreak", "   "], ids=["too-long", "control", "blank"]
+    "reference",
+    [
+        "x" * 101,
+        "line\nbreak",
+        "   ",
+        "\u00a0\u2003".encode(),  # a no-break space and an em space
+        "\u3164".encode(),  # HANGUL FILLER: a letter drawn as nothing
+        "\u2800".encode(),  # BRAILLE PATTERN BLANK
+        "\u0301".encode(),  # a combining accent on nothing
+    ],
+    ids=["too-long", "control", "blank", "unicode-spaces", "filler", "braille-blank", "mark"],
 )
 async def test_a_malformed_case_reference_is_refused(
     official: Caller, family: dict[str, str], pool: asyncpg.Pool, reference: str
@@ -184,6 +194,26 @@ async def test_a_malformed_case_reference_is_refused(
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert "Ek" not in response.text
+    assert await logged(pool, request_id) == []
+
+
+async def test_a_case_reference_sent_twice_is_refused(
+    official: Caller, family: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    """Kept would be one of them, checked perhaps only that one."""
+    request_id = "twice-referenced"
+    response = await official.client.post(
+        "/graphql",
+        json={"query": LOOKUP, "variables": {"p": family["mother"]}},
+        headers=[
+            *official.headers.items(),
+            ("X-Request-ID", request_id),
+            ("X-Case-Reference", "SOC 2026/1"),
+            ("X-Case-Reference", "SOC 2026/\u202e2".encode()),
+        ],
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert await logged(pool, request_id) == []
 
 
