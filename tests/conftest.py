@@ -20,6 +20,9 @@ from resolvers.db import create_pool, migrate
 
 TEST_DATABASE = "vastfolket_test"
 
+# The Skatteverket simulator fixtures, for the modules that call upstream.
+pytest_plugins = ["tests.upstream"]
+
 
 # asyncpg looks up unfamiliar types once per connection; that is not the API's SQL.
 _DRIVER_INTROSPECTION = ("typeinfo_tree", "set_config('jit'")

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import httpx
 import pytest
 
 from resolvers.personnummer import parse
+from tests.running import Server, free_port, newcomer_env
 
 
 def vastfolket(*args: str, env: dict[str, str], timeout: float = 120) -> str:
@@ -28,46 +26,24 @@ def vastfolket(*args: str, env: dict[str, str], timeout: float = 120) -> str:
     return result.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def fresh_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The environment of a newcomer: no DATABASE_URL, a data directory of their own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "VASTFOLKET"))}
-    env["VASTFOLKET_DATA_DIR"] = str(tmp_path_factory.mktemp("install") / ".vastfolket")
-    env["VASTFOLKET_DEMO_PERSONS"] = "600"
-    yield env
+    yield newcomer_env(tmp_path_factory.mktemp("install") / ".vastfolket")
 
 
 @pytest.fixture(scope="module")
 def served(fresh_install: dict[str, str]) -> Iterator[str]:
     """`vastfolket serve` on the embedded default; yields its base URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api", "serve", "--port", str(port)],
-        env=fresh_install, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    output = ""
+    server = Server(
+        [sys.executable, "-m", "api", "serve", "--port", str(port)], fresh_install, port
+    )
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the server did not become ready")
-        yield base
+        yield server.wait_ready().base
     finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
-        assert process.returncode == 0, output
+        output = server.stop()
+        assert server.process.returncode == 0, output
     pgdata = Path(fresh_install["VASTFOLKET_DATA_DIR"]) / "pgdata"
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server was not stopped"
 

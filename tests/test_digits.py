@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -22,25 +22,11 @@ from api.settings import Settings
 from resolvers.access import Tier
 from resolvers.personnummer import Personnummer
 from resolvers.skatteverket import sim_data
-from resolvers.skatteverket.simulator import RunningSimulator, Simulator
 from tests import factories
 from tests.conftest import Api
 from tests.test_personnummer import UNICODE_DIGITS, in_script
-from tests.test_skatteverket import LOOKUP, Upstream, fallback_settings, serving
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[RunningSimulator]:
-    with RunningSimulator(Simulator()) as running:
-        yield running
-
-
-@pytest.fixture
-def upstream(simulator: RunningSimulator) -> Iterator[Upstream]:
-    control = Upstream(simulator)
-    control.post("/admin/reset")
-    yield control
-    control.http.close()
+from tests.test_skatteverket import LOOKUP, fallback_settings, serving
+from tests.upstream import Upstream
 
 
 @pytest.fixture

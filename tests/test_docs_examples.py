@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from api.settings import Settings
 from resolvers import demo
 from resolvers.access import Tier
 from resolvers.db import create_pool
-from resolvers.skatteverket.simulator import RunningSimulator, Simulator
+from resolvers.skatteverket.simulator import RunningSimulator
 from tests.conftest import Api, _fresh_database
 from tests.test_skatteverket import serving
 
@@ -146,12 +146,6 @@ class DemoApi:
         body = dict(response.json())
         assert "errors" not in body, (example.where, variables, body)
         return body
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[RunningSimulator]:
-    with RunningSimulator(Simulator()) as running:  # the default seed, as `serve` runs it
-        yield running
 
 
 @pytest.fixture(scope="module")

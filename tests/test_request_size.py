@@ -7,12 +7,8 @@ some, before the app sees them.
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +17,7 @@ import pytest
 
 from resolvers.access import Tier
 from tests.conftest import Api
-from tests.test_cli import free_port
+from tests.running import Server, free_port, fresh_env
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = "{ viewer { subject } }"
@@ -63,29 +59,17 @@ async def test_an_overlong_url_is_refused(api: Api) -> None:
 @pytest.fixture(scope="module")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The production command: uvicorn on the app factory, with the API's protocol."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "VASTFOLKET"))}
-    env |= {"DATABASE_URL": database_url, "VASTFOLKET_DATA_DIR": str(tmp_path_factory.mktemp("s"))}
+    env = fresh_env(tmp_path_factory.mktemp("s"), DATABASE_URL=database_url)
     port = free_port()
     command = ["uvicorn", "api.app:create_app", "--factory", "--port", str(port)]
-    process = subprocess.Popen(
+    server = Server(
         [sys.executable, "-m", *command, "--http", "api.server:HttpProtocol", "--no-access-log"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env, port, cwd=ROOT,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the server did not start")
-        yield base
+        yield server.wait_ready(timeout=60).base
     finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
+        output = server.stop()
     assert "Traceback" not in output, output
 
 

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -27,7 +27,8 @@ from resolvers.skatteverket.simulator import RunningSimulator, Simulator, Tls
 from tests import factories
 from tests.certificates import make_certificates
 from tests.conftest import Api, counted
-from tests.test_cli import free_port
+from tests.running import free_port
+from tests.upstream import Upstream
 
 TIMEOUT = 0.5  # the client's deadline in these tests
 MARGIN = 0.4  # what a failed lookup may take beyond it
@@ -65,46 +66,6 @@ query ($pnr: String!) {
   }
 }
 """
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[RunningSimulator]:
-    with RunningSimulator(Simulator()) as running:
-        yield running
-
-
-@pytest.fixture
-def upstream(simulator: RunningSimulator) -> Iterator[Upstream]:
-    control = Upstream(simulator)
-    control.post("/admin/reset")
-    yield control
-    control.post("/admin/reset")
-    control.http.close()
-
-
-class Upstream:
-    """The simulator's admin API: knobs, call counts and its numbers."""
-
-    def __init__(self, running: RunningSimulator) -> None:
-        self.url = running.url
-        self.http = httpx.Client(base_url=running.url, timeout=5)
-        self.examples = running.simulator.register.examples
-        self.persons = running.simulator.register.persons
-
-    def post(self, path: str) -> None:
-        self.http.post(path).raise_for_status()
-
-    def knobs(self, **values: float) -> None:
-        self.http.put("/admin/knobs", json=values).raise_for_status()
-
-    def calls(self, personnummer: str | None = None) -> int:
-        counted = self.http.get("/admin/calls").json()
-        if personnummer is None:
-            return int(counted["total"])
-        return int(counted["byPersonnummer"].get(personnummer, 0))
-
-    def number(self, kind: str, index: int = 0) -> str:
-        return self.examples[kind][index]
 
 
 def fallback_settings(settings: Settings, url: str, **changes: object) -> Settings:
