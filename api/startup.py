@@ -138,9 +138,19 @@ def check_data_dir(settings: Settings) -> None:
         )
 
 
+def check_database(settings: Settings) -> None:
+    """A replica is read only beside the primary it replicates, never the embedded one."""
+    if settings.database_replica_url and not settings.database_url:
+        raise StartupError(
+            "VASTFOLKET_DATABASE_REPLICA_URL is set but DATABASE_URL is not: name the "
+            "primary the replica follows"
+        )
+
+
 def check_serve(settings: Settings, host: str, port: int) -> None:
     """Everything ``serve`` can check before it prints that it is ready."""
     check_port(host, port)
+    check_database(settings)
     check_data_dir(settings)
     if settings.jwt_public_keys is None:  # the development key is made when missing
         check_files(settings)
