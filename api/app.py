@@ -31,11 +31,12 @@ from api.graphql_http import RETRY_AFTER_SECONDS, GraphQLEndpoint, unauthenticat
 from api.guard import Guard, http_error
 from api.logs import configure_logging, flush_outages, request_id_var
 from api.metrics import SkatteverketMetrics, metrics
+from api.pools import open_database, readiness
 from api.settings import Settings
 from api.shutdown import Draining, Shutdown
 from api.startup import StartupError, load_public_keys
 from resolvers.access import Viewer
-from resolvers.db import create_pool, database_unavailable, migrate
+from resolvers.db import Database
 from resolvers.skatteverket.client import ClientOptions, SkatteverketClient
 
 logger = logging.getLogger("vastfolket.api")
@@ -117,15 +118,10 @@ async def readyz(request: Request) -> Response:
     retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if request.app.state.shutdown.begun:
         return JSONResponse({"status": "shutting_down"}, status_code=503, headers=retry)
-    try:
-        await request.app.state.pool.fetchval("SELECT 1", timeout=2)
-    except Exception as error:
-        # Not ready either way; only an outage is expected (a bug gets its traceback).
-        if not database_unavailable(error):
-            logger.exception("the readiness check failed")
-        state = "unreachable" if database_unavailable(error) else "failing"
-        return JSONResponse({"status": "unavailable", "database": state}, 503, headers=retry)
-    return JSONResponse({"status": "ready", "database": "ok"})
+    states = await readiness(request.app.state.database)
+    if any(state != "ok" for state in states.values()):
+        return JSONResponse({"status": "unavailable", **states}, 503, headers=retry)
+    return JSONResponse({"status": "ready", **states})
 
 
 def _tune_garbage_collection() -> None:
@@ -161,8 +157,14 @@ def skatteverket_client(settings: Settings) -> SkatteverketClient | None:
     return SkatteverketClient(options, SkatteverketMetrics())
 
 
-def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None) -> Starlette:
-    """Build the app. Without ``pool`` it connects to ``settings.database_url`` at start-up.
+def create_app(
+    settings: Settings | None = None,
+    *,
+    pool: asyncpg.Pool | None = None,
+    read_pool: asyncpg.Pool | None = None,
+) -> Starlette:
+    """Build the app. Without ``pool`` (the primary) it connects to the settings'
+    databases at start-up; lookups read from ``read_pool`` (default: ``pool``).
 
     The Skatteverket client is made at start-up in either case (lifespan), so that it
     binds the serving event loop and is closed at shutdown.
@@ -191,7 +193,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             if pool is not None:
                 yield
                 return
-            async with _own_pool(app, settings):
+            async with _own_database(app, settings):
                 yield
         finally:
             shutdown.uninstall()
@@ -227,23 +229,17 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )
-    app.state.pool = pool
+    app.state.database = None if pool is None else Database(pool, read_pool)
     app.state.shutdown = shutdown
     app.state.skatteverket = None  # until start-up
     return app
 
 
 @contextlib.asynccontextmanager
-async def _own_pool(app: Starlette, settings: Settings) -> AsyncIterator[None]:
+async def _own_database(app: Starlette, settings: Settings) -> AsyncIterator[None]:
     _tune_garbage_collection()
-    assert settings.database_url, "create_app checks it"
-    owned = await create_pool(
-        settings.database_url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
-    )
-    async with owned.acquire() as connection:
-        await migrate(connection)
-    app.state.pool = owned
+    app.state.database = await open_database(settings)
     try:
         yield
     finally:
-        await owned.close()
+        await app.state.database.close()

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.auth import mint_dev_token
 from api.keytool import keys, token
-from api.runtime import database_url, prepare, stops_embedded_database
+from api.runtime import Commands, database_url, prepare, stops_embedded_database
 from api.settings import Settings
 from api.startup import StartupError, check_serve, cli_command
 from resolvers import demo
@@ -36,9 +36,7 @@ from resolvers.skatteverket.simulator import (
 )
 from schema.build import SDL_PATH, sdl
 
-app = typer.Typer(
-    help="Västfolket API — the population register's GraphQL API.", no_args_is_help=True
-)
+app = Commands(help="Västfolket API — the population register's GraphQL API.", no_args_is_help=True)
 console = Console(stderr=True)
 
 

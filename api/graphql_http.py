@@ -138,7 +138,7 @@ class GraphQLEndpoint:
 
     async def graphiql(self, request: Request) -> Response:
         query = await default_query(
-            request.app.state.pool, from_register=self.example_from_register
+            request.app.state.database.read, from_register=self.example_from_register
         )
         return HTMLResponse(with_default_query(self.graphiql_html, query))
 
@@ -154,7 +154,7 @@ class GraphQLEndpoint:
         else:
             _check_method(request, prepared.document, operation_name)
             context = build_context(
-                request.app.state.pool, request.user.viewer, request_id=request_id,
+                request.app.state.database, request.user.viewer, request_id=request_id,
                 limits=self.limits, skatteverket=request.app.state.skatteverket,
             )  # fmt: skip
             outcome = execute(
@@ -193,10 +193,11 @@ class GraphQLEndpoint:
 
     async def _logged(self, context: Context, origin: access_log.Origin) -> bool:
         """Write what the request showed; False if that failed (the answer is withheld)."""
-        writer = self._writers.get(id(context.pool))
-        if writer is None or writer.pool is not context.pool:
-            writer = access_log.AccessLogWriter(context.pool, timeout=self.access_log_timeout)
-            self._writers = {id(context.pool): writer}
+        pool = context.database.write  # the log is written on the primary, always
+        writer = self._writers.get(id(pool))
+        if writer is None or writer.pool is not pool:
+            writer = access_log.AccessLogWriter(pool, timeout=self.access_log_timeout)
+            self._writers = {id(pool): writer}
         try:
             await writer.write(origin, context.access)
         except Exception as error:

@@ -1,5 +1,5 @@
-"""Getting a database ready to serve: where it is, its schema, and demo data; and
-stopping the embedded one again."""
+"""Getting a database ready to serve: where it is, its schema, and demo data; stopping
+the embedded one again; and the commands' answer when a development part is missing."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ import functools
 import signal
 from collections.abc import Callable
 from types import FrameType
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
+import typer
 
 from api.database import ensure_database, start_embedded, stop_started
 from api.settings import Settings
 from resolvers import demo
 from resolvers.db import migrate
+from resolvers.development import DevelopmentOnly
 
 
 def database_url(settings: Settings) -> str:
@@ -87,3 +89,14 @@ def stops_embedded_database(command: Callable[P, R]) -> Callable[P, R]:
                 signal.signal(sig, handler)
 
     return run
+
+
+class Commands(typer.Typer):
+    """The command line; a development part this install lacks is one line, not a trace."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except DevelopmentOnly as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise SystemExit(2) from None

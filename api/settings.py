@@ -32,6 +32,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "VASTFOLKET_DATABASE_URL"),
         description="PostgreSQL 14+ to use; without it an embedded server is started.",
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="A read replica of DATABASE_URL for lookups; the access log (and its "
+        "search), migrations and every write stay on DATABASE_URL.",
+    )
     data_dir: Path = Field(
         default=Path(".vastfolket"),
         description="Embedded PostgreSQL data and the development signing key.",

@@ -18,7 +18,10 @@ from pathlib import Path
 import jwt
 
 from api.auth import PublicKeys
+from api.database import embedded
 from api.settings import Settings
+from resolvers.demo import people as demo_people
+from resolvers.development import DevelopmentOnly
 
 # Settings that name a file read at start-up, by their environment variable.
 FILE_SETTINGS = (
@@ -138,9 +141,32 @@ def check_data_dir(settings: Settings) -> None:
         )
 
 
+def check_database(settings: Settings) -> None:
+    """A replica is read only beside the primary it replicates, never the embedded one."""
+    if settings.database_replica_url and not settings.database_url:
+        raise StartupError(
+            "VASTFOLKET_DATABASE_REPLICA_URL is set but DATABASE_URL is not: name the "
+            "primary the replica follows"
+        )
+
+
+def check_development_parts(settings: Settings) -> None:
+    """What ``serve`` would use that only a development install has (the image has none):
+    the embedded server without DATABASE_URL, Faker for demo persons."""
+    try:
+        if not settings.database_url:
+            embedded()
+        if settings.demo_register_size:
+            demo_people.faker()
+    except DevelopmentOnly as error:
+        raise StartupError(str(error)) from None
+
+
 def check_serve(settings: Settings, host: str, port: int) -> None:
     """Everything ``serve`` can check before it prints that it is ready."""
     check_port(host, port)
+    check_database(settings)
+    check_development_parts(settings)
     check_data_dir(settings)
     if settings.jwt_public_keys is None:  # the development key is made when missing
         check_files(settings)

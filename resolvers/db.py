@@ -1,4 +1,4 @@
-"""Connection pool and the migration runner."""
+"""Connection pools (the primary, and a replica for lookups) and the migration runner."""
 
 from __future__ import annotations
 
@@ -98,21 +98,47 @@ async def create_pool(
     min_size: int = 2,
     max_size: int = 10,
     init: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+    read_only: bool = False,
 ) -> asyncpg.Pool:
+    """A pool to ``dsn``; ``read_only`` for lookups: its sessions refuse every write, as a
+    hot standby does, so a write sent there by mistake fails even when it is the primary."""
+    settings = {
+        "application_name": "vastfolket-api-read" if read_only else "vastfolket-api",
+        "jit": "off",
+        # The API runs a few fixed statements whose best plan does not depend on the
+        # values; planning them anew each time (PostgreSQL's custom plans for
+        # `= ANY($1)`) cost more than executing them.
+        "plan_cache_mode": "force_generic_plan",
+    }
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
     pool = await asyncpg.create_pool(
-        dsn,
-        min_size=min_size,
-        max_size=max_size,
-        init=init,
-        reset=_keep_session,
-        server_settings={
-            "application_name": "vastfolket-api",
-            "jit": "off",
-            # The API runs a few fixed statements whose best plan does not depend on the
-            # values; planning them anew each time (PostgreSQL's custom plans for
-            # `= ANY($1)`) cost more than executing them.
-            "plan_cache_mode": "force_generic_plan",
-        },
-    )
+        dsn, min_size=min_size, max_size=max_size, init=init, reset=_keep_session,
+        server_settings=settings,
+    )  # fmt: skip
     assert pool is not None
     return pool
+
+
+class Database:
+    """Where a request's statements go: ``read`` for lookups, ``write`` (the primary) for
+    everything that must be current or writes — the access log, migrations, imports.
+
+    Without a replica both are the same pool.
+    """
+
+    __slots__ = ("read", "write")
+
+    def __init__(self, write: asyncpg.Pool, read: asyncpg.Pool | None = None) -> None:
+        self.write = write
+        self.read = write if read is None else read
+
+    @property
+    def replica(self) -> asyncpg.Pool | None:
+        """The read pool when it is a pool of its own."""
+        return None if self.read is self.write else self.read
+
+    async def close(self) -> None:
+        if self.replica is not None:
+            await self.replica.close()
+        await self.write.close()

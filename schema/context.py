@@ -8,6 +8,7 @@ import asyncpg
 
 from resolvers.access import Tier, Viewer
 from resolvers.access_log import AccessRecord
+from resolvers.db import Database
 from resolvers.persons import PersonByPersonnummerLoader
 from resolvers.relations import RelationsByPersonIdLoader
 from resolvers.rows import RelationRow
@@ -58,7 +59,8 @@ class Loaders:
 @dataclass(frozen=True, slots=True)
 class Context:
     viewer: Viewer
-    pool: asyncpg.Pool
+    # Lookups read from ``database.read``; the access log goes to ``database.write``.
+    database: Database
     loaders: Loaders
     limits: Limits
     request_id: str
@@ -71,7 +73,7 @@ class Context:
 
 
 def build_context(
-    pool: asyncpg.Pool,
+    database: Database,
     viewer: Viewer,
     *,
     request_id: str = "-",
@@ -79,5 +81,5 @@ def build_context(
     skatteverket: SkatteverketClient | None = None,
 ) -> Context:
     """Fresh loaders for one request (they cache, and bind the running event loop)."""
-    loaders = Loaders(pool, viewer.tier)
-    return Context(viewer, pool, loaders, limits or Limits(), request_id, skatteverket)
+    loaders = Loaders(database.read, viewer.tier)
+    return Context(viewer, database, loaders, limits or Limits(), request_id, skatteverket)

@@ -163,7 +163,7 @@ async def load_with_relations(info: Info, personnummer: str) -> PersonRow | None
     """A person and their relations in one statement, when the query asks for both."""
     context = info.context
     row, relations = await person_with_relations(
-        context.pool,
+        context.database.read,
         context.viewer.tier,
         personnummer,
         related_addresses=related_persons_need_addresses(info),
@@ -178,7 +178,7 @@ async def load_relations_ahead(info: Info, persons: list[PersonRow], *path: str)
     statement, so that each person's relation fields answer without awaiting."""
     context = info.context
     loaded = await relations_of(
-        context.pool,
+        context.database.read,
         context.viewer.tier,
         [person.id for person in persons],
         related_addresses=related_persons_need_addresses(info, *path),

@@ -77,7 +77,7 @@ class Query:
             if row is not None:
                 return row  # type: ignore[return-value]  # a PersonRow is read as a Person
         # Checked before any upstream call: the fallback never gets around a protection.
-        if await persons.is_protected(info.context.pool, number.digits):
+        if await persons.is_protected(info.context.database.read, number.digits):
             return ProtectedPerson(
                 personnummer=number.digits, notice=PROTECTED_NOTICE, source=LOCAL
             )
@@ -107,7 +107,7 @@ class Query:
         low, high = arguments.interval(from_, to)
         position = cursors.range_position(after)
         page = await persons.persons_in_range(
-            context.pool, context.viewer.tier, low.digits, high.digits, first, position
+            context.database.read, context.viewer.tier, low.digits, high.digits, first, position
         )
         return await _connection(info, page, cursors.RANGE)
 
@@ -153,7 +153,7 @@ class Query:
             arguments.name(postal_town, "postalTown", 2, 27),
         )
         result = await persons.search_by_name(
-            context.pool, context.viewer.tier, criteria, limit, offset, first
+            context.database.read, context.viewer.tier, criteria, limit, offset, first
         )
         if result.matches > limit:
             raise BadUserInput(
@@ -218,7 +218,8 @@ class Query:
                 if value is not None
             }
         )
-        entries, more = await access_log.search(context.pool, criteria, before, first)
+        # On the primary: a replica may not have the entries just written yet.
+        entries, more = await access_log.search(context.database.write, criteria, before, first)
         return AccessLogConnection.of(entries, more)
 
     @strawberry.field(description="Den inloggade användaren — who the caller is.")

@@ -11,6 +11,7 @@ from graphql import ExecutionResult, execute, parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.access import Tier, Viewer
+from resolvers.db import Database
 from schema.build import build_schema
 from schema.context import build_context
 from schema.execution import PlainFieldsExecutionContext
@@ -61,7 +62,7 @@ async def register(clean_db: asyncpg.Pool) -> str:
 async def run(
     pool: asyncpg.Pool, executor: type, query: str, tier: Tier, variables: dict[str, Any]
 ) -> ExecutionResult:
-    context = build_context(pool, Viewer("tester", tier))
+    context = build_context(Database(pool), Viewer("tester", tier))
     outcome = execute(
         SCHEMA,
         parse(query),

@@ -24,6 +24,7 @@ from hypothesis_graphql import queries
 
 from api.auth import PublicKeys, TokenVerifier
 from resolvers.access import Tier
+from resolvers.db import Database
 from schema.build import build_schema
 from schema.context import build_context
 from tests import factories
@@ -148,7 +149,7 @@ async def stock(api: Api, pool: asyncpg.Pool, text: str, variables: dict, tier: 
     viewer = TokenVerifier(api.settings, PublicKeys.load(api.settings.public_keys_path)).verify(
         api.tokens[tier]
     )
-    context = build_context(pool, viewer, limits=api.settings.limits())
+    context = build_context(Database(pool), viewer, limits=api.settings.limits())
     outcome = graphql.execute(
         SCHEMA, graphql.parse(text), context_value=context, variable_values=variables
     )

@@ -6,10 +6,10 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from faker import Faker
+from types import ModuleType
 
 from resolvers.demo.model import Household, Person
+from resolvers.development import require
 from resolvers.personnummer import make
 
 NAME_POOL_SIZE = 4000
@@ -34,8 +34,16 @@ class NamePools:
     streets: list[str]
 
 
+def faker() -> ModuleType:
+    """Faker, which only development installs have (the image serves real registers)."""
+    return require(
+        "faker", "demo data", "leave VASTFOLKET_DEMO_PERSONS unset, or use a development "
+        "install (pip install -e ., or docker/Dockerfile's demo target)",
+    )  # fmt: skip
+
+
 def name_pools(seed: int) -> NamePools:
-    fake = Faker("sv_SE")
+    fake = faker().Faker("sv_SE")
     fake.seed_instance(seed)
     men = [fake.first_name_male() for _ in range(NAME_POOL_SIZE)]
     women = [fake.first_name_female() for _ in range(NAME_POOL_SIZE)]

@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
-
+from resolvers.development import require
 from resolvers.personnummer import make
 from resolvers.skatteverket.contract import Person
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 # (Faker locale, country as Skatteverket writes it) for coordination-number holders.
 ABROAD = (
@@ -83,6 +85,15 @@ class _Draw:
         return start + dt.timedelta(days=self.rng.randrange(max(1, (end - start).days)))
 
 
+def _faker(locale: str) -> Faker:
+    """Faker, which only development installs have: the simulator is a development tool."""
+    module = require(
+        "faker", "the Skatteverket simulator", "point VASTFOLKET_SKATTEVERKET_URL at "
+        "Skatteverket, or use a development install (pip install -e .)",
+    )  # fmt: skip
+    return module.Faker(locale)
+
+
 def _foreign(fake: Faker, country: str) -> dict[str, str]:
     return {
         "utdelningsadress1": fake.street_address()[:35],
@@ -93,7 +104,7 @@ def _foreign(fake: Faker, country: str) -> dict[str, str]:
 
 def _coordination_holder(draw: _Draw, index: int, *, protected: bool = False) -> dict[str, Any]:
     locale, country = ABROAD[index % len(ABROAD)]
-    fake = Faker(locale)
+    fake = _faker(locale)
     fake.seed_instance(draw.rng.randrange(1 << 30))
     male = draw.rng.random() < 0.5
     number = draw.number(1965, 2003, male, coordination=True)
@@ -150,7 +161,7 @@ def _resident_elsewhere(draw: _Draw, fake: Faker, index: int) -> dict[str, Any]:
 def build(seed: int = 1, outside_region: int = 200, coordination: int = 20) -> SimulatedRegister:
     """The simulator's register: ``coordination`` + ``outside_region`` persons, and more."""
     draw = _Draw(seed)
-    fake = Faker("sv_SE")
+    fake = _faker("sv_SE")
     fake.seed_instance(seed)
     register = SimulatedRegister()
     for index in range(coordination):
