@@ -17,13 +17,8 @@ from schema.connection import PersonConnection, check_page_size
 from schema.directives import Tier, may_read, requires_role
 from schema.errors import BadUserInput
 from schema.fallback import PROTECTED_NOTICE, from_skatteverket
-from schema.person import (
-    PersonResult,
-    ProtectedPerson,
-    load_relations_ahead,
-    load_with_relations,
-)
-from schema.selection import selects_relations
+from schema.person import PersonResult, ProtectedPerson
+from schema.relations_ahead import load_relations_ahead, load_with_relations, selects_relations
 
 AUDIT_ROLE = "audit"
 NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest
