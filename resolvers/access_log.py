@@ -11,12 +11,13 @@ import asyncio
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 import asyncpg
 import orjson
 
 from resolvers.access import Viewer
+from resolvers.columns import Column, declared
 from resolvers.rows import LOCAL
 
 SEEN = "SEEN"
@@ -222,22 +223,27 @@ class AccessLogWriter:
         return True
 
 
+_VIEW = Column()  # the access_log view's column of the field's name
+
+
 class LogEntry(NamedTuple):
-    request: int
-    id: int
-    logged_at: dt.datetime
-    kind: str
-    subject: str
-    organisation: str | None
-    client: str | None
-    tier: str
-    operation_name: str | None
-    root_fields: str
-    personnummer: str | None
-    source: str | None
-    request_id: str
-    case_reference: str | None
-    criteria: str | None
+    """One entry of the ``access_log`` view, read positionally in the declared order."""
+
+    request: Annotated[int, _VIEW]
+    id: Annotated[int, _VIEW]
+    logged_at: Annotated[dt.datetime, _VIEW]
+    kind: Annotated[str, _VIEW]
+    subject: Annotated[str, _VIEW]
+    organisation: Annotated[str | None, _VIEW]
+    client: Annotated[str | None, _VIEW]
+    tier: Annotated[str, _VIEW]
+    operation_name: Annotated[str | None, _VIEW]
+    root_fields: Annotated[str, _VIEW]
+    personnummer: Annotated[str | None, _VIEW]
+    source: Annotated[str | None, _VIEW]
+    request_id: Annotated[str, _VIEW]
+    case_reference: Annotated[str | None, _VIEW]
+    criteria: Annotated[str | None, Column(name="criteria::text")]  # jsonb, as its text
 
 
 class LogSearch(NamedTuple):
@@ -276,8 +282,7 @@ WHERE r.id <= $1{conditions}
 # first + 2 of them fill a page and tell whether more follow, even when the cursor's own
 # request has no entries left below it.
 SEARCH = """
-SELECT request, id, logged_at, kind, subject, organisation, client, tier, operation_name,
-    root_fields, personnummer, source, request_id, case_reference, criteria::text
+SELECT {columns}
 FROM access_log
 WHERE request = ANY (ARRAY(
         SELECT id FROM ({requests}) AS matching ORDER BY id DESC LIMIT $3 + 1
@@ -288,11 +293,24 @@ LIMIT $3
 """
 
 
+_LOG_COLUMNS = ", ".join(f"{c.column} AS {c.field}" for c in declared(LogEntry))
+
+
 async def search(
     pool: asyncpg.Pool, criteria: LogSearch, before: tuple[int, int], first: int
 ) -> tuple[list[LogEntry], bool]:
     """A page of entries, newest first, and whether more follow; ``before`` is the
     (request, id) position to continue below."""
+    sql, values = search_statement(criteria, before, first)
+    rows = await pool.fetch(sql, *values)
+    entries = [LogEntry(*row) for row in rows[:first]]
+    return entries, len(rows) > first
+
+
+def search_statement(
+    criteria: LogSearch, before: tuple[int, int], first: int
+) -> tuple[str, list[Any]]:
+    """The statement of ``search`` and its values: one more entry than a page holds."""
     values: list[Any] = [*before, first + 1]
     requests, about = _REQUESTS, ""
     if criteria.personnummer is not None:
@@ -304,7 +322,5 @@ async def search(
         if value is not None:
             values.append(value)
             conditions += "\n  AND " + condition.format(len(values))
-    sql = SEARCH.format(requests=requests.format(conditions=conditions), about=about)
-    rows = await pool.fetch(sql, *values)
-    entries = [LogEntry(*row) for row in rows[:first]]
-    return entries, len(rows) > first
+    requests = requests.format(conditions=conditions)
+    return SEARCH.format(columns=_LOG_COLUMNS, requests=requests, about=about), values

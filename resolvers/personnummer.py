@@ -78,6 +78,43 @@ def luhn_check_digit(nine_digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+# What a canonical number says, read from its 12 digits: the one rule for a parsed number
+# and for a row read from the register or from Skatteverket.
+def is_coordination_number(digits: str) -> bool:
+    """A samordningsnummer: day of month + 60."""
+    return int(digits[6:8]) > COORDINATION_DAY_OFFSET
+
+
+def birth_date(digits: str) -> dt.date:
+    return dt.date(int(digits[0:4]), *_month_day(digits[4:8]))
+
+
+def gender_code(digits: str) -> str:
+    """``M`` for an odd second-last digit, else ``F``."""
+    return "M" if int(digits[10]) % 2 else "F"
+
+
+def separator(digits: str, today: dt.date | None = None) -> str:
+    """``+`` from the calendar year the person turns 100, else ``-``."""
+    year = today.year if today else time.localtime().tm_year
+    return "+" if year - int(digits[0:4]) >= 100 else "-"
+
+
+def short(digits: str, today: dt.date | None = None) -> str:
+    """The 11-character form officials write: ``YYMMDD-NNNC`` (or ``+``)."""
+    return f"{digits[2:8]}{separator(digits, today)}{digits[8:]}"
+
+
+def ten(digits: str) -> str:
+    """Ten digits without separator: ``YYMMDDNNNC``."""
+    return digits[2:]
+
+
+def long(digits: str) -> str:
+    """The 13-character form: ``YYYYMMDD-NNNC``."""
+    return f"{digits[:8]}-{digits[8:]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Personnummer:
     """A validated identity number, held as its canonical 12 digits.
@@ -94,37 +131,29 @@ class Personnummer:
 
     @property
     def is_coordination_number(self) -> bool:
-        return int(self.digits[6:8]) > COORDINATION_DAY_OFFSET
+        return is_coordination_number(self.digits)
 
     @property
     def birth_date(self) -> dt.date:
-        day = int(self.digits[6:8])
-        if day > COORDINATION_DAY_OFFSET:
-            day -= COORDINATION_DAY_OFFSET
-        return dt.date(int(self.digits[0:4]), int(self.digits[4:6]), day)
+        return birth_date(self.digits)
 
     @property
     def gender(self) -> Gender:
-        return Gender.MALE if int(self.digits[10]) % 2 else Gender.FEMALE
+        return Gender(gender_code(self.digits))
 
     def separator(self, today: dt.date | None = None) -> str:
-        """``+`` from the calendar year the person turns 100, else ``-``."""
-        year = today.year if today else time.localtime().tm_year
-        return "+" if year - int(self.digits[0:4]) >= 100 else "-"
+        return separator(self.digits, today)
 
     def short(self, today: dt.date | None = None) -> str:
-        """The 11-character form officials write: ``YYMMDD-NNNC`` (or ``+``)."""
-        return f"{self.digits[2:8]}{self.separator(today)}{self.digits[8:]}"
+        return short(self.digits, today)
 
     @property
     def ten(self) -> str:
-        """Ten digits without separator: ``YYMMDDNNNC``."""
-        return self.digits[2:]
+        return ten(self.digits)
 
     @property
     def long(self) -> str:
-        """The 13-character form: ``YYYYMMDD-NNNC``."""
-        return f"{self.digits[:8]}-{self.digits[8:]}"
+        return long(self.digits)
 
     def __str__(self) -> str:
         return self.digits
@@ -192,6 +221,7 @@ def _infer_year(yy: int, mmdd: str, plus: bool, today: dt.date) -> int:
 
 
 def _month_day(mmdd: str) -> tuple[int, int]:
+    """Month and day of birth; a samordningsnummer's day is the day of birth + 60."""
     day = int(mmdd[2:])
     if day > COORDINATION_DAY_OFFSET:
         day -= COORDINATION_DAY_OFFSET

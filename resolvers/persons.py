@@ -1,8 +1,8 @@
 """Reading persons: by number, by interval and by name.
 
 Every query that returns person data reads the ``visible_person`` view, which leaves
-protected persons out; the only read of the ``person`` table itself is the yes/no
-protection check of a direct lookup.
+protected persons and samordningsnummer out; the only read of the ``person`` table
+itself is the yes/no protection check of a direct lookup.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ FROM visible_person AS p
 {address_joins}
 WHERE p.personnummer BETWEEN $1 AND $2
   AND p.personnummer > $3
-  AND NOT p.is_coordination_number
 ORDER BY p.personnummer
 LIMIT $4
 """
@@ -83,8 +82,7 @@ matches AS (
     FROM criteria AS c
     JOIN visible_person AS p
       ON p.search_last_name % c.last_name OR p.search_last_name = c.last_name
-    WHERE NOT p.is_coordination_number
-      AND (c.first_name IS NULL OR c.first_name <% p.search_first_names)
+    WHERE (c.first_name IS NULL OR c.first_name <% p.search_first_names)
       AND ($3::int IS NULL OR p.birth_date >= make_date($3, 1, 1))
       AND ($4::int IS NULL OR p.birth_date < make_date($4 + 1, 1, 1))
       AND (c.postal_town IS NULL OR EXISTS (

@@ -2,26 +2,63 @@
 
 Every query that returns persons selects ``person_columns(tier)`` from ``visible_person
 AS p`` joined with ``ADDRESS_JOINS``, so a person and their addresses arrive in one row
-and one statement serves a whole batch.
+and one statement serves a whole batch. What is selected, in which order and under which
+name, follows the rows' declarations (``resolvers.columns``): ``person_outputs`` is the
+select list and the record's layout at once, so the decoding cannot drift from the SQL
+(tests/test_columns.py holds each statement's result columns equal to it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from resolvers.access import Tier
-from resolvers.rows import (
-    BASIC_PERSON_COLUMNS,
-    NO_ADDRESSES,
-    PERSON_COLUMNS,
-    AddressRow,
-    PersonAddresses,
-    PersonRow,
-)
+from resolvers.columns import declared, read_at
+from resolvers.rows import NO_ADDRESSES, AddressRow, PersonAddresses, PersonRow, RelationRow
 
-ADDRESS_FIELDS = AddressRow._fields  # kind first: NULL when absent
 _KINDS = ("F", "S", "U")  # folkbokföringsadress, särskild postadress, utlandsadress
+_ADDRESS = declared(AddressRow)
+_RELATION = declared(RelationRow)
+if len(_ADDRESS) != len(AddressRow._fields) or _ADDRESS[0].field != "kind":
+    raise TypeError("every AddressRow field is a column, kind first (NULL when absent)")
+
+
+class Output(NamedTuple):
+    """One column of a statement's result: what is selected, its name, its declared type."""
+
+    expression: str
+    name: str
+    type: type
+
+
+def person_outputs(tier: Tier, person: str = "p", *, addresses: bool = True) -> list[Output]:
+    """The columns of a person at ``tier`` (data above it is never read), then their
+    three addresses (joined by ``address_joins(person)``) unless ``addresses`` is False."""
+    outputs = [
+        Output(f"{person}.{c.column}", f"{person}_{c.field}", c.type)
+        for c in read_at(PersonRow, tier)
+    ]
+    if addresses:
+        outputs += [
+            Output(f"{person}_{kind}.{c.column}", f"{person}_{kind.lower()}_{c.field}", c.type)
+            for kind in _KINDS
+            for c in _ADDRESS
+        ]
+    return outputs
+
+
+def relation_outputs(relation: str = "rp") -> list[Output]:
+    """The columns of a relation (``RelationRow`` but its person), read as ``relation``."""
+    return [Output(f"{relation}.{c.column}", f"relation_{c.field}", c.type) for c in _RELATION]
+
+
+def select_list(outputs: list[Output]) -> str:
+    return ", ".join(f"{output.expression} AS {output.name}" for output in outputs)
+
+
+def person_columns(tier: Tier, person: str = "p", *, addresses: bool = True) -> str:
+    """The select list of ``person_outputs``."""
+    return select_list(person_outputs(tier, person, addresses=addresses))
 
 
 def address_joins(person: str = "p") -> str:
@@ -34,35 +71,10 @@ def address_joins(person: str = "p") -> str:
 
 
 ADDRESS_JOINS = address_joins()
-
-
-def _columns(tier: Tier) -> Sequence[str]:
-    return BASIC_PERSON_COLUMNS if tier is Tier.BASIC else PERSON_COLUMNS
-
-
-def person_columns(tier: Tier, person: str = "p", *, addresses: bool = True) -> str:
-    """The select list for a person at ``tier`` (data above it is never read), with
-    their addresses joined by ``address_joins(person)`` unless ``addresses`` is False."""
-    names = [f"{person}.{name} AS {person}_{name}" for name in _columns(tier)]
-    if addresses:
-        names += [
-            f"{person}_{kind}.{name} AS {person}_{kind}_{name}"
-            for kind in _KINDS
-            for name in ADDRESS_FIELDS
-        ]
-    return ", ".join(names)
-
-
-_WIDTH = {tier: len(_columns(tier)) for tier in Tier}
-PERSON_RECORD_WIDTH = {tier: _WIDTH[tier] + 3 * len(ADDRESS_FIELDS) for tier in Tier}
-
-
-def record_width(tier: Tier, *, addresses: bool = True) -> int:
-    """How many columns ``person_columns`` selects."""
-    return PERSON_RECORD_WIDTH[tier] if addresses else _WIDTH[tier]
-
-
-_SIZE = len(ADDRESS_FIELDS)
+RELATION_WIDTH = len(_RELATION)
+_WIDTH = {tier: len(read_at(PersonRow, tier)) for tier in Tier}
+_SIZE = len(_ADDRESS)
+PERSON_RECORD_WIDTH = {tier: _WIDTH[tier] + len(_KINDS) * _SIZE for tier in Tier}
 
 
 def person_from_record(

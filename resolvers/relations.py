@@ -8,24 +8,26 @@ from aiodataloader import DataLoader
 from resolvers.access import Tier
 from resolvers.records import (
     PERSON_RECORD_WIDTH,
+    RELATION_WIDTH,
     address_joins,
     person_columns,
     person_from_record,
+    relation_outputs,
+    select_list,
 )
 from resolvers.rows import PersonRow, RelationRow
 
+_RELATION_COLUMNS = select_list(relation_outputs("rp"))
+
 # Current relations with the related person (and, when asked for, their addresses) when
-# they are in the register: visible_relation_person has already left out protected and
-# coordination numbers, and joined each relation to its relative's record (one lookup).
-# By (tier, whether the related persons' addresses are selected).
+# they are in the register: visible_relation_person has already left out protected
+# relatives and samordningsnummer, and joined each relation to its relative's record (one
+# lookup). By (tier, whether the related persons' addresses are selected).
 RELATIONS_BY_PERSON_ID = {
     (tier, addresses): f"""
 SELECT
     rp.person_id,
-    rp.kind,
-    rp.related_personnummer,
-    rp.valid_from,
-    rp.valid_to,
+    {_RELATION_COLUMNS},
     {person_columns(tier, "rp", addresses=addresses)}
 FROM visible_relation_person AS rp
 {address_joins("rp") if addresses else ""}
@@ -43,10 +45,7 @@ PERSON_WITH_RELATIONS = {
     (tier, addresses): f"""
 SELECT
     {person_columns(tier, "p")},
-    rp.kind,
-    rp.related_personnummer,
-    rp.valid_from,
-    rp.valid_to,
+    {_RELATION_COLUMNS},
     {person_columns(tier, "rp", addresses=addresses)}
 FROM visible_person AS p
 {address_joins("p")}
@@ -62,8 +61,9 @@ ORDER BY rp.kind, rp.related_personnummer
 
 
 def _relation(record: asyncpg.Record, tier: Tier, start: int, addresses: bool) -> RelationRow:
-    person = person_from_record(record, tier, start + 4, addresses=addresses)
-    return RelationRow(*record[start : start + 4], person=person)  # type: ignore[misc]
+    end = start + RELATION_WIDTH
+    person = person_from_record(record, tier, end, addresses=addresses)
+    return RelationRow(*record[start:end], person=person)  # type: ignore[misc]
 
 
 async def person_with_relations(

@@ -10,27 +10,37 @@ which counts at thousands of rows a second.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 from resolvers import codes
+from resolvers import personnummer as numbers
+from resolvers.access import Tier
+from resolvers.columns import Column
 
 # Where a record was read.
 LOCAL, SKATTEVERKET = "LOCAL", "SKATTEVERKET"
 
 
+# A column named as its field, read from the BASIC or the EXTENDED tier on.
+BASIC, EXTENDED = Column(Tier.BASIC), Column(Tier.EXTENDED)
+
+
 class AddressRow(NamedTuple):
-    kind: str  # F folkbokföringsadress, S särskild postadress, U utlandsadress
-    care_of: str | None
-    line1: str | None
-    line2: str | None
-    line3: str | None
-    postal_code: str | None
-    postal_town: str | None
-    county_code: str | None
-    municipality_code: str | None  # two digits within the county, as delivered
-    country: str | None
+    """One address; every field is the ``address`` column of its name (kind first: a
+    record's kind is NULL when the person has no address of that kind)."""
+
+    kind: Annotated[str, BASIC]  # F folkbokföringsadress, S särskild postadress, U utlandsadress
+    care_of: Annotated[str | None, BASIC] = None
+    line1: Annotated[str | None, BASIC] = None
+    line2: Annotated[str | None, BASIC] = None
+    line3: Annotated[str | None, BASIC] = None
+    postal_code: Annotated[str | None, BASIC] = None
+    postal_town: Annotated[str | None, BASIC] = None
+    county_code: Annotated[str | None, BASIC] = None
+    # Two digits within the county, as delivered.
+    municipality_code: Annotated[str | None, BASIC] = None
+    country: Annotated[str | None, BASIC] = None
 
     @property
     def municipality(self) -> str | None:
@@ -87,47 +97,47 @@ class DeregistrationRow(NamedTuple):
 
 
 class PersonRow(NamedTuple):
-    """A visible person. Fields above the caller's tier are never selected and stay None."""
+    """A visible person, read from ``visible_person``: each field annotated with a
+    ``Column`` is the column of that tier (the column of its name unless it says
+    otherwise). Fields above the caller's tier are never selected and stay None."""
 
-    id: int
-    personnummer: str
-    birth_date: dt.date
-    first_names: str
-    given_name_code: str | None
-    middle_name: str | None
-    last_name: str
-    status: str
-    moved_in_date: dt.date | None = None
-    key_code: str | None = None
-    civil_status_code: str | None = None
-    civil_status_date: dt.date | None = None
-    deregistration_code: str | None = None
-    deregistration_date: dt.date | None = None
-    addresses: PersonAddresses = NO_ADDRESSES
+    id: Annotated[int, BASIC]
+    personnummer: Annotated[str, BASIC]
+    birth_date: Annotated[dt.date, BASIC]
+    first_names: Annotated[str, BASIC]
+    given_name_code: Annotated[str | None, BASIC]
+    middle_name: Annotated[str | None, BASIC]
+    last_name: Annotated[str, BASIC]
+    status: Annotated[str, Column(Tier.BASIC, stored=False)]  # the view's person_status()
+    moved_in_date: Annotated[dt.date | None, EXTENDED] = None
+    key_code: Annotated[str | None, EXTENDED] = None
+    civil_status_code: Annotated[str | None, Column(Tier.EXTENDED, "civil_status")] = None
+    civil_status_date: Annotated[dt.date | None, EXTENDED] = None
+    deregistration_code: Annotated[str | None, EXTENDED] = None
+    deregistration_date: Annotated[dt.date | None, EXTENDED] = None
+    addresses: PersonAddresses = NO_ADDRESSES  # joined: resolvers.records
     source: str = LOCAL  # or SKATTEVERKET: looked up there, never stored here
     fetched_at: dt.datetime | None = None  # when Skatteverket answered; None for LOCAL
 
     @property
     def is_coordination_number(self) -> bool:
-        return int(self.personnummer[6:8]) > 60
+        return numbers.is_coordination_number(self.personnummer)
 
     @property
     def gender(self) -> str:
-        return "M" if int(self.personnummer[10]) % 2 else "F"
+        return numbers.gender_code(self.personnummer)
 
     @property
     def personnummer10(self) -> str:
-        return self.personnummer[2:]
+        return numbers.ten(self.personnummer)
 
     @property
     def personnummer11(self) -> str:
-        number = self.personnummer
-        separator = "+" if time.localtime().tm_year - int(number[:4]) >= 100 else "-"
-        return f"{number[2:8]}{separator}{number[8:]}"
+        return numbers.short(self.personnummer)
 
     @property
     def personnummer13(self) -> str:
-        return f"{self.personnummer[:8]}-{self.personnummer[8:]}"
+        return numbers.long(self.personnummer)
 
     @property
     def given_name(self) -> str | None:
@@ -169,23 +179,14 @@ class PersonRow(NamedTuple):
         return DeregistrationRow(code, codes.DEREGISTRATION[code], self.deregistration_date)
 
 
-# Columns per tier, in field order, so a row is built positionally; a caller's query
-# selects only the columns of their tier: data above it is never read.
-PERSON_COLUMNS = (
-    "id", "personnummer", "birth_date", "first_names", "given_name_code", "middle_name",
-    "last_name", "status", "moved_in_date", "key_code", "civil_status", "civil_status_date",
-    "deregistration_code", "deregistration_date",
-)  # fmt: skip
-BASIC_PERSON_COLUMNS = PERSON_COLUMNS[: PERSON_COLUMNS.index("status") + 1]
-
-
 class RelationRow(NamedTuple):
-    """A current relation; ``person`` is the related person when visible in the register."""
+    """A current relation, read from ``visible_relation_person``; ``person`` is the related
+    person when visible in the register."""
 
-    code: str  # Navet's relation type: B, MO, FA, F, V, VF, M, P
-    personnummer: str
-    since: dt.date | None
-    until: dt.date | None
+    code: Annotated[str, Column(name="kind")]  # Navet's relation type: B, MO, FA, F, V, VF, M, P
+    personnummer: Annotated[str, Column(name="related_personnummer")]
+    since: Annotated[dt.date | None, Column(name="valid_from")]
+    until: Annotated[dt.date | None, Column(name="valid_to")]
     person: PersonRow | None = None
 
     @property

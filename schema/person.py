@@ -14,12 +14,10 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.access import Tier
-from resolvers.relations import person_with_relations, relations_of
 from resolvers.rows import PersonRow, RelationRow
 from schema.address import Address
 from schema.directives import requires_tier
 from schema.plan import NOT_READY, READ_AHEAD
-from schema.selection import related_persons_need_addresses
 
 if TYPE_CHECKING:
     from schema.relation import Relation
@@ -157,33 +155,6 @@ def _guardians(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationT
 
 def _wards(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType] | None:
     return _WARDS.resolve(root, info)
-
-
-async def load_with_relations(info: Info, personnummer: str) -> PersonRow | None:
-    """A person and their relations in one statement, when the query asks for both."""
-    context = info.context
-    row, relations = await person_with_relations(
-        context.database.read,
-        context.viewer.tier,
-        personnummer,
-        related_addresses=related_persons_need_addresses(info),
-    )
-    if row is not None:
-        context.relations_ahead[row.id] = relations  # the relation fields read them at once
-    return row
-
-
-async def load_relations_ahead(info: Info, persons: list[PersonRow], *path: str) -> None:
-    """Load the relations of a whole list of persons (at ``path`` below the field) in one
-    statement, so that each person's relation fields answer without awaiting."""
-    context = info.context
-    loaded = await relations_of(
-        context.database.read,
-        context.viewer.tier,
-        [person.id for person in persons],
-        related_addresses=related_persons_need_addresses(info, *path),
-    )
-    context.relations_ahead.update(loaded)
 
 
 @strawberry.type(

@@ -17,13 +17,8 @@ from schema.connection import PersonConnection, check_page_size
 from schema.directives import Tier, may_read, requires_role
 from schema.errors import BadUserInput
 from schema.fallback import PROTECTED_NOTICE, from_skatteverket
-from schema.person import (
-    PersonResult,
-    ProtectedPerson,
-    load_relations_ahead,
-    load_with_relations,
-)
-from schema.selection import selects_relations
+from schema.person import PersonResult, ProtectedPerson
+from schema.relations_ahead import load_relations_ahead, load_with_relations, selects_relations
 
 AUDIT_ROLE = "audit"
 NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest
@@ -69,13 +64,13 @@ class Query:
         ],
     ) -> PersonResult:
         number = arguments.number(personnummer, "personnummer")
-        if not number.is_coordination_number:  # those are never answered from the copy
-            if may_read(info, AccessTier.RELATIONS) and selects_relations(info):
-                row = await load_with_relations(info, number.digits)
-            else:
-                row = await info.context.loaders.person_by_personnummer.load(number.digits)
-            if row is not None:
-                return row  # type: ignore[return-value]  # a PersonRow is read as a Person
+        # visible_person holds no samordningsnummer: one is never answered from the copy.
+        if may_read(info, AccessTier.RELATIONS) and selects_relations(info):
+            row = await load_with_relations(info, number.digits)
+        else:
+            row = await info.context.loaders.person_by_personnummer.load(number.digits)
+        if row is not None:
+            return row  # type: ignore[return-value]  # a PersonRow is read as a Person
         # Checked before any upstream call: the fallback never gets around a protection.
         if await persons.is_protected(info.context.database.read, number.digits):
             return ProtectedPerson(

@@ -27,7 +27,6 @@ from graphql import (
 from strawberry.types import Info
 
 CONDITIONS = frozenset({"include", "skip"})
-RELATION_FIELDS = frozenset({"relations", "spouse", "children", "guardians", "wards"})
 _REMEMBERED = 4096
 
 # By the field's first node and the path below it. The node is kept with the answer, so
@@ -86,29 +85,6 @@ def selected_below(info: Info, *path: str) -> frozenset[str]:
 def _distinct(fields: Iterable[FieldNode]) -> list[FieldNode]:
     """Each field node once: a fragment spread in many places yields its fields once."""
     return list({id(field): field for field in fields}.values())
-
-
-def selects_relations(info: Info, *path: str) -> bool:
-    return not RELATION_FIELDS.isdisjoint(selected_below(info, *path))
-
-
-# Person fields that do not read the person's addresses. Any other field asked of a
-# related person (an address, or a field added later) makes its addresses load.
-PERSON_FIELDS_WITHOUT_ADDRESSES = RELATION_FIELDS | {
-    "__typename", "personnummer", "isCoordinationNumber", "gender", "birthDate",
-    "firstNames", "givenName", "givenNameCode", "middleName", "lastName", "status",
-    "source", "fetchedAt", "personnummer10", "personnummer11", "personnummer13",
-    "movedInDate", "keyCode", "civilStatus", "deregistration",
-}  # fmt: skip
-
-
-def related_persons_need_addresses(info: Info, *path: str) -> bool:
-    """Whether the query asks for an address (or anything but plain fields) of a person
-    related to the one(s) at ``path``: if not, their addresses need not be read."""
-    return any(
-        not selected_below(info, *path, relation, "person") <= PERSON_FIELDS_WITHOUT_ADDRESSES
-        for relation in RELATION_FIELDS
-    )
 
 
 def varies_by_request(document: DocumentNode) -> bool:

@@ -23,6 +23,7 @@ from resolvers.personnummer import (
     parse,
     parse_natural,
 )
+from resolvers.rows import PersonRow
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -51,6 +52,20 @@ def test_every_form_round_trips(born: dt.date, birth_number: int, coordination: 
     assert number.birth_date == born
     assert number.is_coordination_number is coordination
     assert number.gender is (Gender.MALE if birth_number % 2 else Gender.FEMALE)
+
+
+@given(birth_dates, birth_numbers, st.booleans())
+def test_a_row_tells_what_its_number_tells(
+    born: dt.date, birth_number: int, coordination: bool
+) -> None:
+    """A person read from the register or from Skatteverket shows its number as a parsed
+    number does: one rule, not a copy of it in the row."""
+    number = make(born, birth_number, coordination=coordination)
+    row = PersonRow(1, number.digits, born, "Anna", None, None, "Berg", "REGISTERED")
+    assert (row.is_coordination_number, row.gender) == (coordination, number.gender.value)
+    assert (row.personnummer10, row.personnummer11, row.personnummer13) == (
+        number.ten, number.short(), number.long,
+    )  # fmt: skip
 
 
 @given(birth_dates, birth_numbers, st.integers(0, 11), st.integers(1, 9))

@@ -1,12 +1,14 @@
-"""Status: one rule, for the register's rows (SQL) and Skatteverket's answers (Python)."""
+"""Status and the kind of number: one rule each, for the register's rows (SQL) and for
+parsed numbers and Skatteverket's answers (Python)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import asyncpg
 
-from resolvers import codes
+from resolvers import codes, personnummer
 from schema.person import Status
 from tests import factories
 
@@ -25,12 +27,32 @@ def test_every_status_decided_is_in_the_schema_and_every_one_is_decided() -> Non
     assert decided == {status.value for status in Status}
 
 
-async def test_register_rows_get_the_status_of_their_kind_of_number(
-    clean_db: asyncpg.Pool,
-) -> None:
-    """A samordningsnummer holder is not folkbokförd, whichever source holds the record."""
-    coordination = factories.number(coordination=True)
-    await factories.person(clean_db, personnummer=coordination, address={})
-    ordinary = await factories.person(clean_db)
+async def test_register_rows_get_the_status_the_rule_decides(clean_db: asyncpg.Pool) -> None:
+    expected = {}
+    for index, code in enumerate((None, *codes.DEREGISTRATION)):
+        deregistration = None if code is None else (code, dt.date(2020, 1, 1))
+        number = await factories.person(
+            clean_db, born=dt.date(1960, 1, 1 + index), deregistration=deregistration
+        )
+        expected[number] = codes.person_status(False, code)
     rows = await clean_db.fetch("SELECT personnummer, status FROM visible_person")
-    assert dict(rows) == {coordination: "COORDINATION_NUMBER", ordinary: "REGISTERED"}
+    assert dict(rows) == expected
+
+
+async def test_sql_and_python_tell_a_samordningsnummer_alike(clean_db: asyncpg.Pool) -> None:
+    """The number's day of month decides, in the function the relation views use, in the
+    generated column visible_person reads, and in Python; every two digits of a day."""
+    numbers = [f"198001{day:02d}0000" for day in range(100)]
+    in_sql = await clean_db.fetch(
+        "SELECT n, is_coordination_number(n) FROM unnest($1::text[]) AS n", numbers
+    )
+    assert dict(in_sql) == {n: personnummer.is_coordination_number(n) for n in numbers}
+    real = [
+        personnummer.make(dt.date(1980, 1, day), 2, coordination=kind).digits
+        for day in range(1, 32)
+        for kind in (False, True)
+    ]
+    for number in real:
+        await factories.person(clean_db, personnummer=number, address={})
+    stored = await clean_db.fetch("SELECT personnummer, is_coordination_number FROM person")
+    assert dict(stored) == {n: personnummer.is_coordination_number(n) for n in real}

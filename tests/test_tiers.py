@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from resolvers.access import Tier
+from schema.relations_ahead import RELATION_FIELDS as LOADED_AHEAD
 from tests import factories
 from tests.conftest import Api, StatementLog
 
@@ -127,6 +128,11 @@ async def test_viewer_tells_the_caller_who_they_are(api: Api, clean_db: asyncpg.
     assert response.json()["data"]["viewer"] == {
         "subject": "tester", "tier": "EXTENDED", "roles": ["selection"], "organisation": "1481",
     }  # fmt: skip
+
+
+def test_the_relation_fields_loaded_ahead_are_those_of_the_relations_tier() -> None:
+    """Read from the Person type: a relation field added there is loaded ahead too."""
+    assert LOADED_AHEAD == RELATION_FIELDS
 
 
 async def test_published_sdl_declares_the_tier_of_each_gated_field(app: object) -> None:

@@ -6,9 +6,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from resolvers.rows import AddressRow
+
 Row = tuple[Any, ...]
 
 SKYDDAD, SEKRETESS = "SKYDDAD_FOLKBOKFORING", "SEKRETESSMARKERING"
+
+
+def address_row(person_id: int, address: AddressRow) -> Row:
+    """An ``address`` row for COPY: whose it is, then the address's columns."""
+    return (person_id, *address)
 
 
 @dataclass(frozen=True, slots=True)

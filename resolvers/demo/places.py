@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from resolvers.demo.model import Area, Row
+from resolvers.demo.model import Area, Row, address_row
+from resolvers.rows import AddressRow
 
 AREA_COUNT = 980
 APARTMENT_SHARE, CARE_OF_SHARE = 0.15, 0.01
@@ -74,4 +75,4 @@ def special_address(rng: random.Random, streets: Sequence[str], person_id: int) 
     if rng.random() < 0.5:
         line2 = f"{rng.choice(streets)} {rng.randint(1, 60)}"
     code = str(rng.randint(low, high))
-    return (person_id, "S", None, None, line2, None, code, town, None, None, None)
+    return address_row(person_id, AddressRow("S", line2=line2, postal_code=code, postal_town=town))

@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from resolvers.demo.model import SKYDDAD, Person, Row
+from resolvers.columns import row_of, stored_columns
+from resolvers.demo.model import SKYDDAD, Person, Row, address_row
+from resolvers.rows import AddressRow, PersonRow, RelationRow
 
-PERSON_COLUMNS = (
-    "id", "personnummer", "birth_date", "first_names", "given_name_code", "middle_name",
-    "last_name", "moved_in_date", "key_code", "civil_status", "civil_status_date",
-    "deregistration_code", "deregistration_date", "protection",
-)  # fmt: skip
-ADDRESS_COLUMNS = (
-    "person_id", "kind", "care_of", "line1", "line2", "line3", "postal_code", "postal_town",
-    "county_code", "municipality_code", "country",
-)  # fmt: skip
-RELATION_COLUMNS = ("person_id", "kind", "related_personnummer", "valid_from", "valid_to")
+# The columns the API reads (the rows' declarations), and what the tables hold besides:
+# a person's protection, and whose an address or a relation is.
+PERSON_COLUMNS = (*stored_columns(PersonRow), "protection")
+ADDRESS_COLUMNS = ("person_id", *stored_columns(AddressRow))
+RELATION_COLUMNS = ("person_id", *stored_columns(RelationRow))
+RELATION_WIDTH = len(RELATION_COLUMNS) - 1  # a RelationRow's columns lead it
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,29 +44,40 @@ def _person_row(p: Person, registered: bool) -> Row:
     code, day = p.deregistration or (None, None)
     moved_in = max(p.household.moved_in, p.birth_date) if registered else None
     key_code = p.household.area.key_code if registered else None
-    return (p.id, p.personnummer, p.birth_date, p.first_names, p.given_name_code,
-            p.middle_name, p.last_name, moved_in, key_code, p.civil_status,
-            p.civil_status_date, code, day, p.protection)  # fmt: skip
+    return row_of(
+        PERSON_COLUMNS, id=p.id, personnummer=p.personnummer, birth_date=p.birth_date,
+        first_names=p.first_names, given_name_code=p.given_name_code,
+        middle_name=p.middle_name, last_name=p.last_name, moved_in_date=moved_in,
+        key_code=key_code, civil_status=p.civil_status,
+        civil_status_date=p.civil_status_date, deregistration_code=code,
+        deregistration_date=day, protection=p.protection,
+    )  # fmt: skip
 
 
 def _address_rows(p: Person, registered: bool) -> list[Row]:
     home, area = p.household, p.household.area
     if p.deregistration and p.deregistration[0] == "UV" and home.foreign:
-        return [(p.id, "U", None, *home.foreign[:3], None, None, None, None, home.foreign[3])]
+        line1, line2, line3, country = home.foreign
+        foreign = AddressRow("U", line1=line1, line2=line2, line3=line3, country=country)
+        return [address_row(p.id, foreign)]
     if not registered:
         return []
     care_of, line1, line2 = home.lines
-    place = (area.postal_code, area.postal_town, "14", area.municipality_code, None)
-    rows: list[Row] = [(p.id, "F", care_of, line1, line2, None, *place)]
+    registered_at = AddressRow(
+        "F", care_of=care_of, line1=line1, line2=line2, postal_code=area.postal_code,
+        postal_town=area.postal_town, county_code="14", municipality_code=area.municipality_code,
+    )  # fmt: skip
+    rows = [address_row(p.id, registered_at)]
     return rows + ([p.special_address] if p.special_address else [])
 
 
 def _relation_rows(p: Person) -> list[Row]:
     """Every relation of ``p``, as seen from ``p``; the other side stores its own."""
-    rows: list[Row] = [(p.id, kind, number, p.birth_date, None) for kind, number in p.parents]
-    rows += [(p.id, "B", c.personnummer, c.birth_date, None) for c in p.children]
-    rows += [(p.id, "V", g.personnummer, since, None) for g, since in p.guardians]
-    rows += [(p.id, "VF", c.personnummer, since, None) for c, since in p.wards]
+    relations = [RelationRow(kind, number, p.birth_date, None) for kind, number in p.parents]
+    relations += [RelationRow("B", c.personnummer, c.birth_date, None) for c in p.children]
+    relations += [RelationRow("V", g.personnummer, since, None) for g, since in p.guardians]
+    relations += [RelationRow("VF", c.personnummer, since, None) for c, since in p.wards]
     if p.spouse is not None:
-        rows.append((p.id, p.union[0], p.spouse.personnummer, p.union[1], p.union[2]))
-    return rows
+        kind, since, until = p.union
+        relations.append(RelationRow(kind, p.spouse.personnummer, since, until))
+    return [(p.id, *relation[:RELATION_WIDTH]) for relation in relations]

@@ -56,8 +56,10 @@ class Address(_Model):
 
     def row(self, kind: str) -> AddressRow:
         return AddressRow(
-            kind, self.care_of, self.line1, self.line2, self.line3, self.postal_code,
-            self.postal_town, self.county_code, self.municipality_code, self.country,
+            kind, care_of=self.care_of, line1=self.line1, line2=self.line2, line3=self.line3,
+            postal_code=self.postal_code, postal_town=self.postal_town,
+            county_code=self.county_code, municipality_code=self.municipality_code,
+            country=self.country,
         )  # fmt: skip
 
 

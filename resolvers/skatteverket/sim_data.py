@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from resolvers.development import require
-from resolvers.personnummer import make
+from resolvers.personnummer import birth_date, make
 from resolvers.skatteverket.contract import Person
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def _resident_elsewhere(draw: _Draw, fake: Faker, index: int) -> dict[str, Any]:
     county, municipality, town, prefix = ELSEWHERE[index % len(ELSEWHERE)]
     male = draw.rng.random() < 0.5
     number = draw.number(1940, 2000, male, coordination=False)
-    born = dt.date(int(number[:4]), int(number[4:6]), int(number[6:8]))
+    born = birth_date(number)
     first = [fake.first_name_male() if male else fake.first_name_female() for _ in range(2)]
     status = draw.rng.choice(CIVIL_STATUSES)
     adult = dt.date(born.year + 20, 1, 1)
