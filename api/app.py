@@ -10,6 +10,7 @@ import re
 from collections.abc import AsyncIterator
 
 import asyncpg
+import strawberry
 from starlette.applications import Starlette
 from starlette.authentication import (
     AuthCredentials,
@@ -30,7 +31,7 @@ from api.graphiql import VENDOR_PATH, VendorFiles
 from api.graphql_http import RETRY_AFTER_SECONDS, GraphQLEndpoint, unauthenticated
 from api.guard import Guard, http_error
 from api.logs import configure_logging, flush_outages, request_id_var
-from api.metrics import SkatteverketMetrics, metrics
+from api.metrics import EngineMetrics, SkatteverketMetrics, metrics
 from api.pools import open_database, readiness
 from api.settings import Settings
 from api.shutdown import Draining, Shutdown
@@ -38,6 +39,8 @@ from api.startup import StartupError, load_public_keys
 from resolvers.access import Viewer
 from resolvers.db import Database
 from resolvers.skatteverket.client import ClientOptions, SkatteverketClient
+from schema.build import build_schema
+from schema.engine import Engine
 
 logger = logging.getLogger("vastfolket.api")
 
@@ -162,9 +165,11 @@ def create_app(
     *,
     pool: asyncpg.Pool | None = None,
     read_pool: asyncpg.Pool | None = None,
+    schema: strawberry.Schema | None = None,
 ) -> Starlette:
     """Build the app. Without ``pool`` (the primary) it connects to the settings'
     databases at start-up; lookups read from ``read_pool`` (default: ``pool``).
+    ``schema`` is the register's (``build_schema``) unless another is given.
 
     The Skatteverket client is made at start-up in either case (lifespan), so that it
     binds the serving event loop and is closed at shutdown.
@@ -184,6 +189,12 @@ def create_app(
         raise SystemExit(3) from None
 
     shutdown = Shutdown(settings.shutdown_drain_seconds)
+    engine = Engine(
+        schema or build_schema(),
+        settings.limits(),
+        stock=settings.engine == "stock",
+        observer=EngineMetrics(),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -210,7 +221,7 @@ def create_app(
             Route(
                 "/graphql",
                 GraphQLEndpoint(
-                    settings.limits(),
+                    engine,
                     access_log_timeout=settings.access_log_timeout_seconds,
                     example_from_register=settings.jwt_public_keys is None,
                 ),

@@ -1,79 +1,33 @@
 """The GraphQL HTTP endpoint: POST (and GET, for queries) and the GraphiQL page.
 
-Strawberry declares the schema; this endpoint runs it on graphql-core directly:
-documents parsed and validated once per distinct query text, the plain-field
-execution context, orjson in and out. Strawberry's own view does the same through
-layers of hooks and wrappers that cost about a third of a lookup's CPU.
+A thin adapter: it reads the HTTP parameters and headers, has the engine prepare the
+query text (``schema.engine``: once per distinct text), hands the operation to the
+pipeline every transport shares (``api.operation``), and encodes its outcome with
+orjson, a refusal as HTTP 503. Strawberry's own view does the same through layers of
+hooks and wrappers that cost about a third of a lookup's CPU.
 """
 
 from __future__ import annotations
 
-import logging
-from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from graphql import (
-    DocumentNode,
-    ExecutionResult,
-    FragmentDefinitionNode,
-    GraphQLError,
-    OperationType,
-    execute,
-    get_operation_ast,
-    parse,
-)
+from graphql import DocumentNode, OperationType, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.http.ides import get_graphql_ide_html
-from strawberry.schema.schema import validate_document
 
 from api.graphiql import default_query, offline_page, with_default_query
-from api.logs import ACCESS_LOG_OUTAGE
-from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS
-from resolvers import access_log
-from resolvers.db import database_unavailable
+from api.operation import Pipeline, Transport
 from resolvers.text import blank, unprintable
-from schema import complexity
-from schema.build import build_schema, coded_errors, outage, with_code
-from schema.complexity import Budget
-from schema.context import Context, Limits, build_context
-from schema.errors import (
-    AUDIT_UNAVAILABLE,
-    BAD_REQUEST,
-    GRAPHQL_PARSE_FAILED,
-    GRAPHQL_VALIDATION_FAILED,
-    METHOD_NOT_ALLOWED,
-    UNAUTHENTICATED,
-    QueryTooComplex,
-)
-from schema.execution import PlainFieldsExecutionContext
-from schema.selection import fields_of, varies_by_request
+from schema.engine import Engine
+from schema.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNAUTHENTICATED
 
-DOCUMENT_CACHE_SIZE = 1024
 # What every 503 tells the client to wait before trying again: an outage of the
 # database or the access log is usually over in seconds (a restart, a failover).
 RETRY_AFTER_SECONDS = 2
-
-logger = logging.getLogger("vastfolket.access_log")
-
-
-class Prepared(NamedTuple):
-    document: DocumentNode | None
-    errors: list[GraphQLError]
-    # Execution plans may be shared between requests unless a request can change which
-    # fields are selected (``schema.selection.varies_by_request``).
-    shared_plans: bool = False
-    # Limits left to check per request (page sizes from variables, or which of several
-    # operations runs); None when the text alone passed them all.
-    budget: Budget | None = None
-
-    def within_budget(self, variables: dict[str, Any] | None, operation: str | None) -> Prepared:
-        refusals = self.budget.refusals(variables, operation) if self.budget else []
-        return Prepared(None, list(refusals)) if refusals else self
 
 
 class BadRequest(Exception):
@@ -101,19 +55,16 @@ def unauthenticated(message: str) -> Response:
 class GraphQLEndpoint:
     def __init__(
         self,
-        limits: Limits,
+        engine: Engine,
         *,
         access_log_timeout: float = 2.0,
         example_from_register: bool = False,
     ) -> None:
         """``example_from_register``: GraphiQL opens on a number from the register (only
         for a development server: the page is served without a token)."""
-        self.schema = build_schema()._schema
-        self.limits = limits
-        self.access_log_timeout = access_log_timeout
-        self._writers: dict[int, access_log.AccessLogWriter] = {}  # by pool: one per app
+        self.engine = engine
+        self.pipeline = Pipeline(engine, access_log_timeout=access_log_timeout)
         self.example_from_register = example_from_register
-        self.prepare = lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(self._prepare)
         self.graphiql_html = offline_page(get_graphql_ide_html(graphql_ide="graphiql"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -145,112 +96,23 @@ class GraphQLEndpoint:
     async def answer(self, request: Request) -> Response:
         query, variables, operation_name = await _parameters(request)
         case_reference = _case_reference(request)
-        prepared = self.prepare(query)
-        if prepared.budget is not None:
-            prepared = prepared.within_budget(variables, operation_name)
-        request_id = request.scope["state"]["request_id"]
-        if prepared.document is None:
-            result = ExecutionResult(None, prepared.errors)
-        else:
+        prepared = self.engine.prepare(query)
+        if prepared.document is not None:
             _check_method(request, prepared.document, operation_name)
-            context = build_context(
-                request.app.state.database, request.user.viewer, request_id=request_id,
-                limits=self.limits, skatteverket=request.app.state.skatteverket,
-            )  # fmt: skip
-            outcome = execute(
-                self.schema,
-                prepared.document,
-                context_value=context,
-                variable_values=variables,
-                operation_name=operation_name,
-                executor_class=PlainFieldsExecutionContext,
-                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-                shared_plans=prepared.shared_plans,
-            )
-            result = outcome if isinstance(outcome, ExecutionResult) else await outcome
-            unreachable = outage(result.errors)
-            if unreachable is not None:  # the guard answers it: 503, nothing shown
-                raise unreachable
-            if context.access:
-                origin = access_log.Origin(
-                    context.viewer,
-                    *_operation(prepared.document, operation_name),
-                    request_id,
-                    case_reference,
-                )
-                if not await self._logged(context, origin):
-                    return error_response(
-                        "The access log cannot be written, so no person data is released; "
-                        f"try again shortly (request id {request_id}).",
-                        AUDIT_UNAVAILABLE,
-                        503,
-                        request_id=request_id,
-                    )
+        request_id = request.scope["state"]["request_id"]
+        state = request.app.state
+        transport = Transport(state.database, request_id, case_reference, state.skatteverket)
+        outcome = await self.pipeline.run(
+            prepared, variables, operation_name, request.user.viewer, transport
+        )
+        refusal, result = outcome.refusal, outcome.result
+        if refusal is not None or result is None:  # the one or the other
+            assert refusal is not None
+            return error_response(refusal.message, refusal.code, 503, request_id=request_id)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
-            body["errors"] = [error.formatted for error in coded_errors(result.errors, request_id)]
+            body["errors"] = [error.formatted for error in result.errors]
         return Response(orjson.dumps(body), media_type="application/json")
-
-    async def _logged(self, context: Context, origin: access_log.Origin) -> bool:
-        """Write what the request showed; False if that failed (the answer is withheld)."""
-        pool = context.database.write  # the log is written on the primary, always
-        writer = self._writers.get(id(pool))
-        if writer is None or writer.pool is not pool:
-            writer = access_log.AccessLogWriter(pool, timeout=self.access_log_timeout)
-            self._writers = {id(pool): writer}
-        try:
-            await writer.write(origin, context.access)
-        except Exception as error:
-            ACCESS_LOG_FAILURES.inc()
-            if database_unavailable(error):  # an outage (or a timeout): a line, not a trace
-                ACCESS_LOG_OUTAGE.failed(origin.request_id, error)
-                return False
-            logger.exception(
-                "access log not written (request %s)",
-                origin.request_id,
-                extra={"request_id": origin.request_id},
-            )
-            return False
-        ACCESS_LOG_ROWS.inc(len(context.access))
-        return True
-
-    def _prepare(self, query: str) -> Prepared:
-        """Parse, measure and validate a query text (cached: once per distinct text)."""
-        limits = self.limits
-        try:
-            document = parse(
-                query, max_lexical_tokens=limits.max_tokens, max_comments=limits.max_tokens
-            )
-        except GraphQLError as error:
-            refusal = too_many_tokens(error, limits)
-            return Prepared(None, [refusal or with_code([error], GRAPHQL_PARSE_FAILED)[0]])
-        # Measured before validation: its cost grows with the square of repeated fields.
-        refusals, budget = complexity.check(self.schema, document, limits)
-        if refusals:
-            return Prepared(None, list(refusals))
-        errors = validate_document(self.schema, document, complexity.VALIDATION_RULES)
-        if errors:
-            return Prepared(None, with_code(errors, GRAPHQL_VALIDATION_FAILED))
-        return Prepared(document, [], not varies_by_request(document), budget)
-
-
-def too_many_tokens(error: GraphQLError, limits: Limits) -> QueryTooComplex | None:
-    """The parser's refusal of an overlong or overnested text, as a limit refusal."""
-    if not error.message.endswith("Parsing aborted."):
-        return None
-    if "nested too deeply" in error.message:
-        return QueryTooComplex(
-            f"The query is nested too deeply to read (the limit is {limits.max_depth}).",
-            limit="depth",
-            maximum=limits.max_depth,
-            actual=None,
-        )
-    return QueryTooComplex(
-        f"The query is too long: at most {limits.max_tokens} tokens and as many comments are read.",
-        limit="tokens",
-        maximum=limits.max_tokens,
-        actual=None,
-    )
 
 
 async def _parameters(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:
@@ -317,22 +179,6 @@ def _case_reference(request: Request) -> str | None:
     if blank(reference) or len(reference) > 100:
         raise BadRequest("X-Case-Reference must be 1 to 100 characters, not all blank")
     return reference
-
-
-def _operation(document: DocumentNode, operation_name: str | None) -> tuple[str | None, str]:
-    """The operation's name and its root fields by name (not alias), for the access log."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return operation_name, ""
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
-    names = dict.fromkeys(
-        field.name.value for field in fields_of(operation.selection_set, fragments)
-    )
-    return (operation.name.value if operation.name else operation_name), ",".join(names)
 
 
 def _check_method(request: Request, document: DocumentNode, operation_name: str | None) -> None:

@@ -21,13 +21,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.graphql_http import error_response
-from api.logs import DATABASE_OUTAGE
-from api.metrics import DATABASE_UNAVAILABLE_REFUSALS
+from api.operation import outage_refusal
 from api.settings import RequestLimits
 from resolvers.db import database_unavailable
 from schema.errors import (
     BAD_REQUEST,
-    DATABASE_UNAVAILABLE,
     INTERNAL_SERVER_ERROR,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
@@ -88,11 +86,6 @@ def internal_error(request_id: str) -> Response:
     return error_response(message, INTERNAL_SERVER_ERROR, 500, request_id=request_id)
 
 
-def unreachable_database(request_id: str) -> Response:
-    message = f"The database cannot be reached; try again shortly (request id {request_id})."
-    return error_response(message, DATABASE_UNAVAILABLE, 503, request_id=request_id)
-
-
 def failure_response(scope: Scope, error: Exception) -> Response | None:
     """What a failure below the guard answers, logged once; None if no one is listening."""
     request_id = scope.get("state", {}).get("request_id", "-")
@@ -100,9 +93,8 @@ def failure_response(scope: Scope, error: Exception) -> Response | None:
         logger.debug("client disconnected before its request arrived (request %s)", request_id)
         return None
     if database_unavailable(error):
-        DATABASE_OUTAGE.failed(request_id, error)
-        DATABASE_UNAVAILABLE_REFUSALS.inc()
-        return unreachable_database(request_id)
+        refusal = outage_refusal(request_id, error)
+        return error_response(refusal.message, refusal.code, 503, request_id=request_id)
     logger.error(
         "unexpected error serving %s %s",
         scope.get("method"),

@@ -3,7 +3,8 @@
 Every call to Skatteverket costs a fee and time, so each one is counted by outcome,
 timed, and lookups answered without a call (cache, open circuit) are counted too. The
 access log's rows and failed writes (each a withheld answer) are counted as well, and
-so are requests refused because the database could not be reached.
+so are requests refused because the database could not be reached, and the fast
+engine's compiled readers that raised (the answer was right, but slower).
 Counts are per process: with several workers, scrape each (or run one worker per
 container).
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
+
+from schema.engine.plan import Fallback
 
 SKATTEVERKET_CALLS = Counter(
     "vastfolket_skatteverket_calls",
@@ -43,6 +46,23 @@ DATABASE_UNAVAILABLE_REFUSALS = Counter(
     "vastfolket_database_unavailable",
     "Requests refused (HTTP 503) because the database could not be reached.",
 )
+
+
+COMPILED_READER_FAILURES = Counter(
+    "vastfolket_compiled_reader_failures",
+    "Compiled readers of the fast engine that raised, by object type and reason: fallback "
+    "(a value only the general path answers, e.g. relations not loaded ahead) or error "
+    "(a defect, logged at DEBUG by vastfolket.engine); the general path answered instead.",
+    ["type", "reason"],
+)
+
+
+class EngineMetrics:
+    """The engine's observer: it counts, the engine stays free of Prometheus."""
+
+    def reader_failed(self, type_name: str, error: Exception) -> None:
+        reason = "fallback" if isinstance(error, Fallback) else "error"
+        COMPILED_READER_FAILURES.labels(type_name, reason).inc()
 
 
 class SkatteverketMetrics:

@@ -155,6 +155,13 @@ class Settings(BaseSettings):
         "are cancelled.",
     )  # fmt: skip
 
+    engine: Literal["fast", "stock"] = Field(
+        default="fast",
+        description="How queries execute: 'fast' (plain fields read directly, compiled "
+        "readers) or 'stock' (graphql-core's own execution, slower; the reference the fast "
+        "path is tested against). Both answer and log alike.",
+    )
+
     log_format: Literal["text", "json"] = Field(
         default="text", description="'json' for JSON lines (production), 'text' for a terminal."
     )

@@ -1,8 +1,11 @@
 """The access log: what each request showed, written before its answer leaves.
 
-A request collects an ``AccessRecord`` while it executes (the execution context notes
-every person object it completes, so no resolver can forget); the endpoint then writes
-the whole record in one statement. If that fails, the answer is withheld.
+A request collects an ``AccessRecord`` while it executes (the engine notes every
+object it completes whose type discloses persons, so no resolver can forget); the
+operation pipeline then writes the whole record in one statement, grouped with other
+requests' (``AccessLogWriter``), or on the caller's connection inside its transaction
+(``write_in``: a change and its audit commit together). If that fails, the answer is
+withheld.
 """
 
 from __future__ import annotations
@@ -116,10 +119,29 @@ _NUMBERS = re.compile(r"\{[1-9][0-9]{11}(?:,[1-9][0-9]{11})*\}")  # an array lit
 
 async def write(pool: asyncpg.Pool, entries: list[Entry], *, timeout: float) -> None:
     """The records of one or more requests in one statement; raises if it failed."""
-    columns: list[list[str | None]] = [[] for _ in range(9)]
-    other_n: list[int] = []
-    other_entry: list[int] = []
-    others: list[list[str | None]] = [[], [], [], []]  # kind, personnummer, source, criteria
+    arguments = _arguments(entries)
+    async with pool.acquire(timeout=timeout) as connection:
+        await connection.execute(WRITE, *arguments, timeout=timeout)
+
+
+async def write_in(
+    connection: asyncpg.Connection, origin: Origin, record: AccessRecord, *, timeout: float
+) -> None:
+    """One request's record, on a connection in the caller's open transaction: the
+    rows commit or roll back with the change the caller makes in it. Raises if the
+    statement failed (the transaction is then aborted: the caller rolls it back)."""
+    if not connection.is_in_transaction():
+        # Outside a transaction the rows would commit at once, whatever followed.
+        raise RuntimeError("write_in needs a connection in an open transaction")
+    await connection.execute(WRITE, *_arguments([(origin, record)]), timeout=timeout)
+
+
+def _arguments(entries: list[Entry]) -> list[list[Any]]:
+    """``WRITE``'s fifteen array parameters for these entries."""
+    columns: list[list[Any]] = [[] for _ in range(9)]
+    other_n: list[Any] = []
+    other_entry: list[Any] = []
+    others: list[list[Any]] = [[], [], [], []]  # kind, personnummer, source, criteria
     for n, (origin, record) in enumerate(entries, 1):
         viewer = origin.viewer
         seen = "{" + ",".join(record.seen_locally) + "}"
@@ -147,8 +169,7 @@ async def write(pool: asyncpg.Pool, entries: list[Entry], *, timeout: float) -> 
             other_entry.append(entry)
             for column, value in zip(others, values, strict=True):
                 column.append(value)
-    async with pool.acquire(timeout=timeout) as connection:
-        await connection.execute(WRITE, *columns, other_n, other_entry, *others, timeout=timeout)
+    return [*columns, other_n, other_entry, *others]
 
 
 def _expire(done: asyncio.Future[None]) -> None:

@@ -13,6 +13,7 @@ from resolvers.access_log import LogEntry
 from schema.connection import PageInfo
 from schema.cursors import LOG, encode_cursor
 from schema.directives import Tier
+from schema.engine.disclosure import discloses_nothing
 from schema.person import Source
 
 
@@ -31,6 +32,7 @@ class AccessKind(Enum):
     )
 
 
+@discloses_nothing("the log itself, for auditors: each search of it is logged instead")
 @strawberry.type(description="Loggpost — one access to the register.")
 class AccessLogEntry:
     logged_at: dt.datetime = strawberry.field(description="When the answer was given.")

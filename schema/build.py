@@ -10,20 +10,11 @@ from graphql import FieldNode, GraphQLError
 
 from resolvers.db import database_unavailable
 from schema import errors
-from schema.execution import PlainFieldsExecutionContext
 from schema.query import Query
 
 logger = logging.getLogger("vastfolket.errors")
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
-
-
-def with_code(found: list[GraphQLError], code: str) -> list[GraphQLError]:
-    """Errors of a phase that decides their code (parsing, or validation), unless they
-    carry one of their own (a limit's refusal met while validating)."""
-    for error in found:
-        error.extensions = {"code": code, **(error.extensions or {})}
-    return found
 
 
 def coded_errors(found: list[GraphQLError], request_id: str) -> list[GraphQLError]:
@@ -82,8 +73,8 @@ def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
 
 
 def build_schema() -> strawberry.Schema:
-    """The schema as Strawberry declares it; ``api.graphql_http`` executes it."""
-    return strawberry.Schema(query=Query, execution_context_class=PlainFieldsExecutionContext)
+    """The schema as Strawberry declares it; ``schema.engine`` executes it."""
+    return strawberry.Schema(query=Query)
 
 
 def sdl() -> str:

@@ -20,7 +20,7 @@ class Limits:
     """What one request may ask for; the defaults are the settings' defaults.
 
     ``max_tokens`` (by the parser), ``max_selections``, ``max_depth``, ``max_aliases``
-    and ``max_cost`` are checked before validation (``schema.complexity``); the others
+    and ``max_cost`` are checked before validation (``schema.engine.complexity``); the others
     by the resolvers.
     """
 

@@ -1,5 +1,11 @@
 """The ``@requiresTier`` and ``@requiresRole`` directives: declared per field, each
-enforced by one permission class."""
+enforced by one permission class.
+
+A permission answers one question, ``allows(viewer)``: both engines ask it, the stock
+one through ``has_permission`` (Strawberry's permission extension), the fast one when it
+plans a field (``schema.engine.plan``). A condition belongs in ``allows``; a gate that
+overrode ``has_permission`` would answer the engines differently, so it is refused.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from strawberry.schema_directive import Location
 from strawberry.types import Info
 
 from resolvers.access import Tier as AccessTier
+from resolvers.access import Viewer
 from schema.errors import FORBIDDEN
 
 
@@ -50,34 +57,56 @@ def tier_allows(caller: AccessTier, required: AccessTier) -> bool:
     return caller >= required
 
 
-def may_read(info: Info, tier: AccessTier) -> bool:
-    return tier_allows(info.context.viewer.tier, tier)
+class Gate(BasePermission):
+    """A field only some callers may read; the others get null and FORBIDDEN there.
 
-
-class _Gate(BasePermission):
-    """A field only some callers may read; the others get null and FORBIDDEN there."""
+    Subclasses answer ``allows(viewer)``; the caller's viewer is all they may look at.
+    """
 
     error_extensions = {"code": FORBIDDEN}  # noqa: RUF012  (read only, as Strawberry's own)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "has_permission" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides has_permission: put its condition in allows(), "
+                "the one question both engines ask"
+            )
 
-class TierPermission(_Gate):
+    def allows(self, viewer: Viewer) -> bool:
+        raise NotImplementedError
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return self.allows(info.context.viewer)
+
+
+class TierPermission(Gate):
     """Gates a field by tier; used through ``requires_tier``."""
 
     def __init__(self, tier: AccessTier) -> None:
         self.tier = tier
         self.message = f"This field requires tier {tier.name} or higher."
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return may_read(info, self.tier)
+    def allows(self, viewer: Viewer) -> bool:
+        return tier_allows(viewer.tier, self.tier)
 
     @property
     def schema_directive(self) -> object:
         return RequiresTier(tier=Tier.of(self.tier))
 
 
+_TIERS = {tier: TierPermission(tier) for tier in AccessTier}
+
+
 def requires_tier(tier: AccessTier) -> list[FieldExtension]:
     """Field extensions that gate a field by tier and print the directive in the SDL."""
-    return [PermissionExtension([TierPermission(tier)])]
+    return [PermissionExtension([_TIERS[tier]])]
+
+
+def may_read(info: Info, tier: AccessTier) -> bool:
+    """Whether the caller may read fields of ``tier``, as those fields' permission
+    answers it (for a resolver deciding what to load ahead)."""
+    return _TIERS[tier].allows(info.context.viewer)
 
 
 @strawberry.schema_directive(
@@ -90,15 +119,15 @@ class RequiresRole:
     role: str
 
 
-class RolePermission(_Gate):
+class RolePermission(Gate):
     """Gates a field by a role such as ``audit``; used through ``requires_role``."""
 
     def __init__(self, role: str) -> None:
         self.role = role
         self.message = f"This field requires the role '{role}'."
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return self.role in info.context.viewer.roles
+    def allows(self, viewer: Viewer) -> bool:
+        return self.role in viewer.roles
 
     @property
     def schema_directive(self) -> object:

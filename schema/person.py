@@ -14,10 +14,12 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.access import Tier
+from resolvers.access_log import AccessRecord
 from resolvers.rows import PersonRow, RelationRow
 from schema.address import Address
 from schema.directives import requires_tier
-from schema.plan import NOT_READY, READ_AHEAD
+from schema.engine.disclosure import discloses, discloses_nothing
+from schema.engine.plan import NOT_READY, READ_AHEAD
 
 if TYPE_CHECKING:
     from schema.relation import Relation
@@ -157,6 +159,7 @@ def _wards(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType]
     return _WARDS.resolve(root, info)
 
 
+@discloses(AccessRecord.saw)  # the record is in the answer
 @strawberry.type(
     description="Person — a person in the population register (folkbokföringen), or one "
     "Skatteverket knows by a samordningsnummer (`source` says where the record was read)."
@@ -268,6 +271,11 @@ class Person:
         return isinstance(obj, PersonRow)
 
 
+def _note_protected(record: AccessRecord, answer: ProtectedPerson) -> None:
+    record.protected(answer.personnummer, answer.source)
+
+
+@discloses(_note_protected)  # an attempt: no data is released, but it was looked for
 @strawberry.type(
     description="Skyddad person — the person is protected by Skatteverket "
     "(sekretessmarkering or skyddad folkbokföring); no data about them is released."
@@ -279,6 +287,7 @@ class ProtectedPerson:
     source: strawberry.Private[str]
 
 
+@discloses_nothing("the number the caller sent; no one has it")
 @strawberry.type(description="Ingen träff — no person with this number was found.")
 class PersonNotFound:
     personnummer: str = strawberry.field(description="The number that was looked up.")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+
+from resolvers.access_log import AccessRecord
+from schema.engine.disclosure import discloses
 
 if TYPE_CHECKING:
     from schema.person import Person
@@ -32,6 +35,12 @@ class RelationKind(Enum):
     )
 
 
+def _note_relative(record: AccessRecord, relation: Any) -> None:
+    """A relation shows the relative's number (and what they are), person or not."""
+    record.saw_number(relation.personnummer)
+
+
+@discloses(_note_relative)
 @strawberry.type(description="Relation — a current relation to another person.")
 class Relation:
     """Read from ``resolvers.rows.RelationRow``."""

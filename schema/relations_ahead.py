@@ -12,8 +12,8 @@ from strawberry.types import Info, get_object_definition
 
 from resolvers.relations import person_with_relations, relations_of
 from resolvers.rows import PersonRow
+from schema.engine.plan import READ_AHEAD
 from schema.person import Person
-from schema.plan import READ_AHEAD
 from schema.selection import selected_below
 
 RELATION_FIELDS = frozenset(

@@ -103,9 +103,33 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(data_dir=tmp_path_factory.mktemp("data"), search_max_matches=20)
 
 
+# The engines an app can run (VASTFOLKET_ENGINE): the stock one is the reference the
+# fast one is held to, and neither may answer, refuse or log differently. Every test
+# that runs the app runs on both, unless marked ``@pytest.mark.engines("fast")`` with
+# the reason the stock engine differs.
+ENGINES = ("fast", "stock")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "engines(*names): the engines a test runs on")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("engines")
+        engines = marker.args if marker is not None else ENGINES
+        metafunc.parametrize("engine", engines, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def app(settings: Settings, pool: asyncpg.Pool) -> Starlette:
-    return create_app(settings, pool=pool)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine the app runs: each of ``ENGINES``, one after the other."""
+    return str(getattr(request, "param", "fast"))
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, pool: asyncpg.Pool, engine: str) -> Starlette:
+    return create_app(settings.model_copy(update={"engine": engine}), pool=pool)
 
 
 @pytest.fixture

@@ -285,9 +285,12 @@ async def test_the_log_is_append_only_in_the_database(
 
 
 @pytest.fixture
-async def strict_app(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Starlette]:
+async def strict_app(
+    settings: Settings, pool: asyncpg.Pool, engine: str
+) -> AsyncIterator[Starlette]:
     """The app as configured with a short access log timeout."""
-    yield create_app(settings.model_copy(update={"access_log_timeout_seconds": 0.3}), pool=pool)
+    changes = {"access_log_timeout_seconds": 0.3, "engine": engine}
+    yield create_app(settings.model_copy(update=changes), pool=pool)
 
 
 async def test_no_person_data_leaves_when_the_log_cannot_be_written(

@@ -30,8 +30,10 @@ from tests.upstream import Upstream
 
 
 @pytest.fixture
-async def api(settings: Settings, clean_db: asyncpg.Pool, upstream: Upstream) -> AsyncIterator[Api]:
-    async for api in serving(fallback_settings(settings, upstream.url), clean_db):
+async def api(
+    settings: Settings, clean_db: asyncpg.Pool, upstream: Upstream, engine: str
+) -> AsyncIterator[Api]:
+    async for api in serving(fallback_settings(settings, upstream.url, engine=engine), clean_db):
         yield api
 
 

@@ -149,27 +149,40 @@ class DemoApi:
 
 
 @pytest.fixture(scope="module")
-async def demo_api(
-    server_uri: str, settings: Settings, simulator: RunningSimulator
-) -> AsyncIterator[DemoApi]:
+async def demo_register(
+    server_uri: str, settings: Settings
+) -> AsyncIterator[tuple[asyncpg.Pool, dict[str, list[str]]]]:
+    """The demo register, loaded once for the module: its pool and example numbers."""
     url = await _fresh_database(server_uri, DATABASE)
-    served = Settings(data_dir=settings.data_dir, skatteverket_url=simulator.url)
     connection = await asyncpg.connect(url)
     try:
-        register = demo.generate(served.demo_register_size, 1, dt.date.today())
+        size = Settings(data_dir=settings.data_dir).demo_register_size
+        register = demo.generate(size, 1, dt.date.today())
         await demo.load(connection, register)
         numbers = await demo.examples(connection)
     finally:
         await connection.close()
     pool = await create_pool(url, min_size=1, max_size=4)
     try:
-        async for api in serving(served, pool):
-            yield DemoApi(api, numbers)
+        yield pool, numbers
     finally:
         await pool.close()
         admin = await asyncpg.connect(server_uri)
         await admin.execute(f"DROP DATABASE {DATABASE} WITH (FORCE)")
         await admin.close()
+
+
+@pytest.fixture(scope="module")
+async def demo_api(
+    demo_register: tuple[asyncpg.Pool, dict[str, list[str]]],
+    settings: Settings,
+    simulator: RunningSimulator,
+    engine: str,
+) -> AsyncIterator[DemoApi]:
+    pool, numbers = demo_register
+    served = Settings(data_dir=settings.data_dir, skatteverket_url=simulator.url, engine=engine)
+    async for api in serving(served, pool):
+        yield DemoApi(api, numbers)
 
 
 def test_the_docs_hold_examples_with_markers() -> None:

@@ -63,13 +63,14 @@ async def test_an_unexpected_exception_becomes_a_json_error_with_the_request_id(
 
 
 async def test_resolver_errors_are_logged_as_json_with_the_request_id(
-    settings: Settings, database_url: str, capsys: pytest.CaptureFixture[str]
+    settings: Settings, database_url: str, capsys: pytest.CaptureFixture[str], engine: str
 ) -> None:
     from resolvers.db import create_pool
 
     closed = await create_pool(database_url, min_size=1, max_size=1)
     await closed.close()
-    app = create_app(settings.model_copy(update={"log_format": "json"}), pool=closed)
+    changes = {"log_format": "json", "engine": engine}
+    app = create_app(settings.model_copy(update=changes), pool=closed)
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

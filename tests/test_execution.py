@@ -1,4 +1,4 @@
-"""The fast execution path answers exactly as graphql-core's own path does."""
+"""The fast engine answers, and notes for the access log, exactly as the stock one does."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ from typing import Any
 
 import asyncpg
 import pytest
-from graphql import ExecutionResult, execute, parse
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from graphql import ExecutionResult
 
 from resolvers.access import Tier, Viewer
+from resolvers.access_log import AccessRecord
 from resolvers.db import Database
 from schema.build import build_schema
-from schema.context import build_context
-from schema.execution import PlainFieldsExecutionContext
+from schema.context import Limits, build_context
+from schema.engine import Engine
 from tests import factories
 from tests.conftest import Api
 
-SCHEMA = build_schema()._schema
+# The switch VASTFOLKET_ENGINE sets: stock is graphql-core's own execution.
+ENGINES = {stock: Engine(build_schema(), Limits(), stock=stock) for stock in (False, True)}
 
 QUERIES = {
     "lookup with aliases and fragments": """
@@ -60,34 +61,29 @@ async def register(clean_db: asyncpg.Pool) -> str:
 
 
 async def run(
-    pool: asyncpg.Pool, executor: type, query: str, tier: Tier, variables: dict[str, Any]
-) -> ExecutionResult:
+    pool: asyncpg.Pool, stock: bool, query: str, tier: Tier, variables: dict[str, Any]
+) -> tuple[ExecutionResult, AccessRecord]:
+    engine = ENGINES[stock]
     context = build_context(Database(pool), Viewer("tester", tier))
-    outcome = execute(
-        SCHEMA,
-        parse(query),
-        context_value=context,
-        variable_values=variables,
-        executor_class=executor,
-    )
-    result = await outcome if not isinstance(outcome, ExecutionResult) else outcome
-    assert isinstance(result, ExecutionResult)
-    return result
+    result = await engine.execute(engine.prepare(query), context, variables)
+    return result, context.access
 
 
 @pytest.mark.parametrize("name", QUERIES)
 @pytest.mark.parametrize("tier", [Tier.BASIC, Tier.RELATIONS])
-async def test_the_fast_path_answers_as_graphql_core_does(
+async def test_the_fast_engine_answers_and_notes_as_the_stock_one_does(
     clean_db: asyncpg.Pool, register: str, name: str, tier: Tier
 ) -> None:
     query, variables = QUERIES[name], {"p": register}
-    ours = await run(clean_db, PlainFieldsExecutionContext, query, tier, variables)
-    general = await run(clean_db, StrawberryGraphQLCoreExecutionContext, query, tier, variables)
-    assert ours.data == general.data
+    ours, our_record = await run(clean_db, False, query, tier, variables)
+    stock, stock_record = await run(clean_db, True, query, tier, variables)
+    assert ours.data == stock.data
     assert ours.data is not None
     assert [(e.message, e.path) for e in ours.errors or []] == [
-        (e.message, e.path) for e in general.errors or []
+        (e.message, e.path) for e in stock.errors or []
     ]
+    assert our_record == stock_record
+    assert our_record.seen_locally
 
 
 # A space or a comment may follow "@": the same directive to GraphQL.

@@ -1,32 +1,34 @@
-"""The fast path, its plans shared between requests, answers as graphql-core itself does.
+"""The fast engine, its plans shared between requests, answers and logs as the stock one.
 
 Queries come from ``hypothesis-graphql`` (valid against the published schema) and are
 given variables and directives: ``@include``/``@skip`` on some selections (written the
 ways GraphQL allows: ``@include``, ``@ include``, ``@#…\\ninclude``), page sizes and
 personnummer from variables. Each text is sent several times through the HTTP app, with
 other variables and tiers each time, so that later requests run on plans made for earlier
-ones; each answer must equal what graphql-core's stock execution (``graphql.execute``
-with its default ``ExecutionContext``) gives for the same caller on the same register.
+ones; each answer, and what it wrote to the access log, must equal what the same app on
+graphql-core's stock execution (``VASTFOLKET_ENGINE=stock``) gives and writes for the same
+caller on the same register.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import graphql
-import orjson
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
-from api.auth import PublicKeys, TokenVerifier
+from api.app import create_app
+from api.settings import Settings
 from resolvers.access import Tier
-from resolvers.db import Database
 from schema.build import build_schema
-from schema.context import build_context
 from tests import factories
 from tests.conftest import Api
 
@@ -144,25 +146,51 @@ def declared(document: graphql.DocumentNode, variables: dict[str, str]) -> str:
     )
 
 
-async def stock(api: Api, pool: asyncpg.Pool, text: str, variables: dict, tier: Tier) -> dict:
-    """The answer of graphql-core's own execution, encoded as the API encodes answers."""
-    viewer = TokenVerifier(api.settings, PublicKeys.load(api.settings.public_keys_path)).verify(
-        api.tokens[tier]
+@pytest.fixture(scope="module")
+async def stock_api(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Api]:
+    """The same app on the stock engine: the reference."""
+    app = create_app(settings.model_copy(update={"engine": "stock"}), pool=pool)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client, settings)
+
+
+async def answer(api: Api, pool: asyncpg.Pool, text: str, variables: dict, tier: Tier) -> Any:
+    """The answer as a caller reads it (errors in a stable order), and what it logged."""
+    request_id = uuid.uuid4().hex
+    if tier not in api.tokens:
+        api.tokens[tier] = api.token(tier)
+    headers = {"Authorization": f"Bearer {api.tokens[tier]}", "X-Request-ID": request_id}
+    response = await api.client.post(
+        "/graphql", json={"query": text, "variables": variables}, headers=headers
     )
-    context = build_context(Database(pool), viewer, limits=api.settings.limits())
-    outcome = graphql.execute(
-        SCHEMA, graphql.parse(text), context_value=context, variable_values=variables
+    assert response.status_code == 200, response.text
+    body = response.json()
+    errors = body.pop("errors", [])
+    codes = [error["extensions"]["code"] for error in errors]
+    body["errors"] = sorted((str(e.get("path")), e["message"]) for e in errors)
+    seen = await pool.fetchval(
+        "SELECT array(SELECT unnest(seen) ORDER BY 1) FROM access_request WHERE request_id = $1",
+        request_id,
     )
-    result = outcome if isinstance(outcome, graphql.ExecutionResult) else await outcome
-    answer: dict[str, Any] = orjson.loads(orjson.dumps({"data": result.data}))
-    answer["errors"] = sorted((str(e.path), e.message) for e in result.errors or [])
-    return answer
+    others = await pool.fetch(
+        "SELECT kind, personnummer, source FROM access_person AS p"
+        " JOIN access_request AS r ON r.id = p.request WHERE r.request_id = $1"
+        " ORDER BY personnummer, kind",
+        request_id,
+    )
+    return body, codes, (seen, [tuple(row) for row in others])
 
 
 @PROPERTIES
 @given(document=queries(SCHEMA, print_ast=lambda document: document), data=st.data())
-async def test_shared_plans_answer_as_graphql_core_does(
-    api: Api, clean_db: asyncpg.Pool, register: dict[str, list[str]], document: Any, data: Any
+async def test_shared_plans_answer_and_log_as_the_stock_engine_does(
+    api: Api,
+    stock_api: Api,
+    clean_db: asyncpg.Pool,
+    register: dict[str, list[str]],
+    document: Any,
+    data: Any,
 ) -> None:
     variables = Variables(data, register)
     text = declared(graphql.visit(document, variables), variables.declared)
@@ -171,15 +199,9 @@ async def test_shared_plans_answer_as_graphql_core_does(
     for _ in range(data.draw(st.integers(2, 5), label="requests")):
         values = variables.values_for_a_request()
         tier = data.draw(st.sampled_from(Tier), label="tier")
-        response = await api.post(text, values, tier=tier)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        codes = {error["extensions"]["code"] for error in body.get("errors", [])}
+        ours, codes, our_log = await answer(api, clean_db, text, values, tier)
         if "QUERY_TOO_COMPLEX" in codes:
             continue  # refused before it ran: nothing to compare
-        ours = {"data": body["data"]}
-        ours["errors"] = sorted(
-            (str(error.get("path")), error["message"]) for error in body.get("errors", [])
-        )
-        expected = await stock(api, clean_db, text, values, tier)
-        assert ours == expected, (text, values, tier)
+        stock, _, stock_log = await answer(stock_api, clean_db, text, values, tier)
+        assert ours == stock, (text, values, tier)
+        assert our_log == stock_log, (text, values, tier)

@@ -118,11 +118,11 @@ async def test_syntax_and_validation_errors_have_codes(api: Api) -> None:
 
 
 async def test_database_failure_is_masked_with_a_request_id(
-    settings: Settings, database_url: str
+    settings: Settings, database_url: str, engine: str
 ) -> None:
     pool = await create_pool(database_url, min_size=1, max_size=1)
     await pool.close()
-    app = create_app(settings, pool=pool)
+    app = create_app(settings.model_copy(update={"engine": engine}), pool=pool)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         api = Api(client, settings)

@@ -309,9 +309,10 @@ async def test_each_operation_of_a_document_is_measured_on_its_own(api: Api) -> 
 
 
 @pytest.fixture
-async def strict_api(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[Api]:
+async def strict_api(settings: Settings, pool: asyncpg.Pool, engine: str) -> AsyncIterator[Api]:
     strict = settings.model_copy(
         update={
+            "engine": engine,
             "max_query_depth": 3,
             "max_query_aliases": 1,
             "max_query_cost": 10,

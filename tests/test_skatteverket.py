@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -66,6 +67,12 @@ query ($pnr: String!) {
   }
 }
 """
+
+
+@pytest.fixture
+def settings(settings: Settings, engine: str) -> Settings:
+    """The session's settings, on the engine under test."""
+    return settings.model_copy(update={"engine": engine})
 
 
 def fallback_settings(settings: Settings, url: str, **changes: object) -> Settings:
@@ -428,24 +435,25 @@ async def test_upstream_answers_are_in_the_access_log_with_their_source(
     protected = upstream.number(sim_data.PROTECTED)
     missing = factories.number(dt.date(1992, 3, 3))
     local = await factories.person(clean_db, last_name="Lokal")
+    run = uuid.uuid4().hex[:8]  # the log keeps earlier runs' rows: this run's ids are its own
     for pnr in (found, protected, missing, local):
         response = await api.client.post(
             "/graphql",
             json={"query": LOOKUP, "variables": {"pnr": pnr}},
             headers={
                 "Authorization": f"Bearer {api.token(Tier.BASIC)}",
-                "X-Request-ID": f"upstream-{pnr}",
+                "X-Request-ID": f"upstream-{run}-{pnr}",
             },
         )
         assert response.status_code == 200
     rows = await clean_db.fetch(
         "SELECT request_id, personnummer, kind, source FROM access_log "
         "WHERE request_id = ANY($1::text[]) ORDER BY request, id",
-        [f"upstream-{pnr}" for pnr in (found, protected, missing, local)],
+        [f"upstream-{run}-{pnr}" for pnr in (found, protected, missing, local)],
     )
     assert [tuple(row) for row in rows] == [
-        (f"upstream-{found}", found, "SEEN", "SKATTEVERKET"),
-        (f"upstream-{protected}", protected, "PROTECTED", "SKATTEVERKET"),
-        (f"upstream-{missing}", missing, "NOT_FOUND", "SKATTEVERKET"),
-        (f"upstream-{local}", local, "SEEN", "LOCAL"),
+        (f"upstream-{run}-{found}", found, "SEEN", "SKATTEVERKET"),
+        (f"upstream-{run}-{protected}", protected, "PROTECTED", "SKATTEVERKET"),
+        (f"upstream-{run}-{missing}", missing, "NOT_FOUND", "SKATTEVERKET"),
+        (f"upstream-{run}-{local}", local, "SEEN", "LOCAL"),
     ]

@@ -3,15 +3,17 @@
 Most fields of a person are attributes of a row already in memory. graphql-core
 resolves each one through a path entry, a resolve-info object, Strawberry's resolver
 wrapper and, for tier-gated fields, the permission extension: microseconds per field,
-thousands of fields in a page. Here, plain fields (see ``schema.plan``) are read
+thousands of fields in a page. Here, plain fields (see ``schema.engine.plan``) are read
 directly: leaves are coerced at once, objects and lists of objects go straight to
 their sub-selection, and a selection that is plain all the way down is answered by
 one compiled reader. Everything else — resolvers, unions, errors, fields above the
-caller's tier — takes graphql-core's own path, unchanged.
+caller's tier — takes graphql-core's own path, unchanged. A compiled reader that
+raises is told to the engine's observer (a metric) and the general path answers.
 
-Every person object completed, on either path, is noted in the request's access
-record (``resolvers.access_log``), and so is every relation (it shows the relative's
-number): what the answer shows is what gets logged.
+Every object completed, on either path, whose type declares a disclosure
+(``schema.engine.disclosure``) is noted in the request's access record
+(``resolvers.access_log``), as the stock engine notes it: what the answer shows is
+what gets logged.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from typing import Any, NamedTuple
 from graphql import GraphQLList, GraphQLObjectType, GraphQLResolveInfoHelpers, Undefined
 from graphql.pyutils import Path
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from resolvers.access_log import AccessRecord
-from schema.plan import (
+from schema.engine.disclosure import Note
+from schema.engine.observer import UNOBSERVED, Observer, reader_failed
+from schema.engine.plan import (
     NOT_READY,
     PlainField,
     SelectionReader,
@@ -34,6 +36,7 @@ from schema.plan import (
     is_type,
     plan_field,
 )
+from schema.engine.stock import NotingExecutionContext
 
 _CANNOT = object()  # a fast path declines; graphql-core's own path takes over
 SHARED_PLANS = 4096
@@ -53,15 +56,6 @@ class _Plan(NamedTuple):
     reader: SelectionReader | None
 
 
-def _note_protected(record: AccessRecord, answer: Any) -> None:
-    record.protected(answer.personnummer, answer.source)
-
-
-def _note_relative(record: AccessRecord, relation: Any) -> None:
-    """A relation shows the relative's number (and what they are), person or not."""
-    record.saw_number(relation.personnummer)
-
-
 def _settle_late(values: Any) -> None:
     """Let awaitables finish on their own, their errors retrieved (not logged as lost)."""
     for value in values:
@@ -79,31 +73,36 @@ _DETACHED_HELPERS = GraphQLResolveInfoHelpers(
 )
 
 
-# Object types whose completion the access log must know of, and how to note them.
-_NOTED = {
-    "Person": AccessRecord.saw,
-    "ProtectedPerson": _note_protected,
-    "Relation": _note_relative,
-}
-
-
 # Plans shared between requests, by the selection's field nodes in a cached document
-# and the caller's tier: the same query text is planned once, not once per request.
+# and what the caller is granted: the same query text is planned once per set of
+# permission answers (in practice, per tier), not once per request.
 _shared: dict[tuple[Any, ...], _Plan] = {}
 
 
-class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    def __init__(self, *args: Any, shared_plans: bool = False, **kwargs: Any) -> None:
+class PlainFieldsExecutionContext(NotingExecutionContext):
+    def __init__(
+        self,
+        *args: Any,
+        shared_plans: bool = False,
+        gates: tuple[Any, ...] | None = None,
+        observer: Observer = UNOBSERVED,
+        **kwargs: Any,
+    ) -> None:
         """``shared_plans``: the document is cached and its selections do not depend on
         the request (``schema.selection.varies_by_request``), so plans may serve later
-        requests."""
+        requests of callers whom each of the schema's ``gates`` (``plan.gates``) answers
+        alike; without ``gates`` no plan is shared. ``observer`` hears of compiled
+        readers that raised."""
         super().__init__(*args, **kwargs)
         self._plans: dict[int, _Plan] = {}  # by grouped field set, memoized per selection
-        self._shared_plans = shared_plans
+        self._shared_plans = shared_plans and gates is not None
+        self._observer = observer
         viewer = getattr(self.context_value, "viewer", None)
         self._viewer = viewer
-        self._tier = None if viewer is None else viewer.tier
-        self._access: AccessRecord | None = getattr(self.context_value, "access", None)
+        # What plans depend on of the caller: every permission's answer (a tier, roles).
+        self._grants: tuple[bool, ...] | None = None
+        if self._shared_plans and viewer is not None:
+            self._grants = tuple([gate.allows(viewer) for gate in gates or ()])
 
     def build_response(self, data: dict[str, Any] | None) -> Any:
         try:
@@ -124,15 +123,15 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        note = _NOTED.get(parent_type.name)
+        note = self._notes.get(parent_type.name)
         if note is not None and self._access is not None:
             note(self._access, source_value)
         plan = self._plan(parent_type, grouped_field_set)
         if plan.reader is not None:
             try:
                 return plan.reader(source_value, self.context_value)
-            except Exception:  # the general path below reports it exactly
-                pass
+            except Exception as error:  # the general path below answers it exactly
+                reader_failed(self._observer, parent_type.name, error)
         results: dict[str, Any] = {}
         pending: list[str] = []
         try:
@@ -166,7 +165,12 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if field.read is None:
             value = NOT_READY
         else:
-            value = field.read(source, self.context_value) if field.ahead else field.read(source)
+            try:
+                value = (
+                    field.read(source, self.context_value) if field.ahead else field.read(source)
+                )
+            except Exception:  # the general path reads it again and reports it at the field
+                value = NOT_READY
         if value is not NOT_READY:
             if value is None and field.nullable:
                 return None
@@ -265,7 +269,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = self._new_plan(parent_type, grouped_field_set, grouped_field_set)
         else:
             nodes = tuple(item.node for group in grouped_field_set.values() for item in group)
-            key = (parent_type.name, self._tier, *map(id, nodes))
+            key = (parent_type.name, self._grants, *map(id, nodes))
             plan = _shared.get(key) or self._new_plan(parent_type, grouped_field_set, nodes)
             if key not in _shared:
                 if len(_shared) >= SHARED_PLANS:
@@ -285,13 +289,13 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         assert field.object_type is not None
         grouped_field_set = self.collect_subfields(field.object_type, field.details)[0]
         reader = self._plan(field.object_type, grouped_field_set).reader
-        note = _NOTED.get(field.object_type.name)
+        note = self._notes.get(field.object_type.name)
         if reader is None or note is None:
             return reader
         return _noting(reader, note)
 
 
-def _noting(reader: SelectionReader, note: Any) -> SelectionReader:
+def _noting(reader: SelectionReader, note: Note) -> SelectionReader:
     """A compiled reader that notes its object in the request's access record first."""
 
     def read(source: Any, context: Any) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from strawberry.permission import PermissionExtension
 from strawberry.types.field import StrawberryField
 
 from resolvers.access import Viewer
-from schema.directives import TierPermission, tier_allows
 
 STRAWBERRY_FIELD = "strawberry-definition"
 READ_AHEAD = "read_ahead"  # field metadata: (root, context) -> value or NOT_READY
@@ -120,16 +119,38 @@ def _reader(definition: StrawberryField) -> tuple[Reader | None, bool]:
 
 
 def _permitted(definition: StrawberryField, viewer: Viewer | None) -> bool:
-    """Gated by nothing but the tier directive, at a tier this caller has."""
+    """Gated by nothing but permissions that allow this caller.
+
+    A permission answers one question, ``allows(viewer)``, which its ``has_permission``
+    asks too (``schema.directives``): the fast path asks the same question the general
+    path does. A permission that cannot answer it (no ``allows``: it may look at the
+    object, or the arguments) leaves the field to the general path.
+    """
     for extension in definition.extensions:
         if not isinstance(extension, PermissionExtension):
             return False
         for permission in extension.permissions:
-            if not isinstance(permission, TierPermission) or viewer is None:
-                return False
-            if not tier_allows(viewer.tier, permission.tier):
+            allows = getattr(permission, "allows", None)
+            if allows is None or viewer is None or not allows(viewer):
                 return False
     return True
+
+
+def gates(schema: GraphQLSchema) -> tuple[Any, ...]:
+    """Every permission of the schema that answers ``allows(viewer)``, each once: all a
+    plan depends on of the caller, so plans may be shared between callers whose every
+    answer is the same (``PlainFieldsExecutionContext``)."""
+    found: dict[int, Any] = {}
+    for graphql_type in schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field_def in graphql_type.fields.values():
+            definition = field_def.extensions.get(STRAWBERRY_FIELD)
+            for extension in getattr(definition, "extensions", None) or ():
+                for permission in getattr(extension, "permissions", ()):
+                    if hasattr(permission, "allows"):
+                        found[id(permission)] = permission
+    return tuple(found.values())
 
 
 def compile_reader(

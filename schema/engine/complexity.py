@@ -15,7 +15,7 @@ count it: every object (a person, an address, a relation, an edge, a connection)
 one, scalars nothing, and a list multiplies what is inside it by its length — the page
 size ``first`` for a connection's ``edges`` (as graphql-core coerces it for the
 resolver: a literal, the variable's value in this request, or a default), and a typical
-length for the other lists (``schema.measure.LIST_LENGTHS``). Introspection fields
+length for the other lists (``schema.engine.measure.LIST_LENGTHS``). Introspection fields
 count no depth and no cost: graphql-core's ``MaxIntrospectionDepthRule`` already bounds
 them; their aliases are counted.
 """
@@ -41,8 +41,8 @@ from graphql.execution.values import VariableValues, get_variable_values
 from graphql.validation.validate import ValidationAbortedError
 
 from schema.context import Limits
+from schema.engine.measure import Cost, Measure, Measurer, evaluate
 from schema.errors import QUERY_TOO_COMPLEX, QueryTooComplex
-from schema.measure import Cost, Measure, Measurer, evaluate
 
 # Comparisons of same-named fields and of fragments at one level that validation may
 # make (graphql-core allows 500 000, most of a second). Queries that name each field

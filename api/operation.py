@@ -1,0 +1,170 @@
+"""One operation, whatever brought it: the pipeline every transport calls.
+
+HTTP (``api.graphql_http``), and in time a WebSocket subscription or a background job,
+each read their own input and then hand over the same things: a prepared document, its
+variables and operation name, the viewer, and what the transport knows of the request
+(``Transport``: its id, the case reference, the database). The pipeline applies every rule
+of an answer the same way for all of them:
+
+1. the limits (the engine's, per text and per request);
+2. execution, noting every person the answer shows (``schema.engine``);
+3. the database-outage rule: a field that failed because the database is unreachable
+   fails the whole answer (``DATABASE_UNAVAILABLE``), never a partial one;
+4. the access log: what the answer shows is written, and committed, before it may
+   leave; if it cannot be, the answer is withheld (``AUDIT_UNAVAILABLE``). With
+   ``Transport.connection`` (a connection in an open transaction) the rows are written
+   on it, so a change and its audit commit or roll back together;
+5. error codes (``coded_errors``): every error has a stable ``extensions.code``, and an
+   unexpected one is masked, its detail logged under the request id.
+
+A refusal comes back as ``Outcome.refusal``; each transport answers it in its own
+shape (HTTP: 503 with ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, NamedTuple
+
+import asyncpg
+from graphql import DocumentNode, ExecutionResult, FragmentDefinitionNode, get_operation_ast
+
+from api.logs import ACCESS_LOG_OUTAGE, DATABASE_OUTAGE
+from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS, DATABASE_UNAVAILABLE_REFUSALS
+from resolvers import access_log
+from resolvers.access import Viewer
+from resolvers.access_log import AccessRecord
+from resolvers.db import Database, database_unavailable
+from resolvers.skatteverket.client import SkatteverketClient
+from schema.build import coded_errors, outage
+from schema.context import build_context
+from schema.engine import Engine, Prepared
+from schema.errors import AUDIT_UNAVAILABLE, DATABASE_UNAVAILABLE
+from schema.selection import fields_of
+
+logger = logging.getLogger("vastfolket.access_log")
+
+
+class Transport(NamedTuple):
+    """What the transport knows of one request, beyond the operation and the viewer
+    (the client system is the viewer's, from its token)."""
+
+    database: Database  # lookups read from its read pool; the log is written on its primary
+    request_id: str
+    case_reference: str | None = None  # ärendereferens, as the caller sent it
+    skatteverket: SkatteverketClient | None = None  # the fallback, when connected
+    # An open transaction the access log rows are written in (a job's, a mutation's);
+    # None: they are written and committed on their own, grouped with other requests'.
+    connection: asyncpg.Connection | None = None
+
+
+class Refusal(NamedTuple):
+    """Nothing of the answer may leave: why (a code of ``docs/errors.md``) and a message."""
+
+    code: str
+    message: str
+
+
+class Outcome(NamedTuple):
+    # The answer, its errors coded; None when refused.
+    result: ExecutionResult | None
+    # What it showed, as written to the access log; None when refused.
+    disclosed: AccessRecord | None
+    refusal: Refusal | None = None
+
+
+def outage_refusal(request_id: str, error: BaseException) -> Refusal:
+    """An unreachable database, logged as an outage (a line, not a trace) and counted."""
+    DATABASE_OUTAGE.failed(request_id, error)
+    DATABASE_UNAVAILABLE_REFUSALS.inc()
+    message = f"The database cannot be reached; try again shortly (request id {request_id})."
+    return Refusal(DATABASE_UNAVAILABLE, message)
+
+
+class Pipeline:
+    """Runs operations on one engine; one per app (it keeps the access log's writer)."""
+
+    def __init__(self, engine: Engine, *, access_log_timeout: float = 2.0) -> None:
+        self.engine = engine
+        self.access_log_timeout = access_log_timeout
+        self._writers: dict[int, access_log.AccessLogWriter] = {}  # by pool: one per app
+
+    async def run(
+        self,
+        prepared: Prepared,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        viewer: Viewer,
+        transport: Transport,
+    ) -> Outcome:
+        request_id = transport.request_id
+        if prepared.document is None:
+            return Outcome(ExecutionResult(None, coded_errors(prepared.errors, request_id)), None)
+        context = build_context(
+            transport.database, viewer, request_id=request_id, limits=self.engine.limits,
+            skatteverket=transport.skatteverket,
+        )  # fmt: skip
+        result = await self.engine.execute(prepared, context, variables, operation_name)
+        unreachable = outage(result.errors)
+        if unreachable is not None:
+            return Outcome(None, None, outage_refusal(request_id, unreachable))
+        if context.access:
+            names = _operation(prepared.document, operation_name)
+            origin = access_log.Origin(viewer, *names, request_id, transport.case_reference)
+            if not await self._logged(context.access, origin, transport):
+                message = (
+                    "The access log cannot be written, so no person data is released; "
+                    f"try again shortly (request id {request_id})."
+                )
+                return Outcome(None, None, Refusal(AUDIT_UNAVAILABLE, message))
+        if result.errors:
+            result = ExecutionResult(result.data, coded_errors(result.errors, request_id))
+        return Outcome(result, context.access)
+
+    async def _logged(
+        self, record: AccessRecord, origin: access_log.Origin, transport: Transport
+    ) -> bool:
+        """Write what the request showed; False if that failed (the answer is withheld)."""
+        try:
+            if transport.connection is not None:
+                await access_log.write_in(
+                    transport.connection, origin, record, timeout=self.access_log_timeout
+                )
+            else:
+                await self._writer(transport.database.write).write(origin, record)
+        except Exception as error:
+            ACCESS_LOG_FAILURES.inc()
+            if database_unavailable(error):  # an outage (or a timeout): a line, not a trace
+                ACCESS_LOG_OUTAGE.failed(origin.request_id, error)
+                return False
+            logger.exception(
+                "access log not written (request %s)",
+                origin.request_id,
+                extra={"request_id": origin.request_id},
+            )
+            return False
+        ACCESS_LOG_ROWS.inc(len(record))
+        return True
+
+    def _writer(self, pool: asyncpg.Pool) -> access_log.AccessLogWriter:
+        writer = self._writers.get(id(pool))
+        if writer is None or writer.pool is not pool:
+            writer = access_log.AccessLogWriter(pool, timeout=self.access_log_timeout)
+            self._writers = {id(pool): writer}
+        return writer
+
+
+def _operation(document: DocumentNode, operation_name: str | None) -> tuple[str | None, str]:
+    """The operation's name and its root fields by name (not alias), for the access log."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return operation_name, ""
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    names = dict.fromkeys(
+        field.name.value for field in fields_of(operation.selection_set, fragments)
+    )
+    return (operation.name.value if operation.name else operation_name), ",".join(names)
