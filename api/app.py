@@ -36,8 +36,8 @@ from api.pools import open_database, readiness
 from api.settings import Settings
 from api.shutdown import Draining, Shutdown
 from api.startup import StartupError, load_public_keys
-from resolvers.access import Viewer
 from resolvers.db import Database
+from resolvers.domain.access import Viewer
 from resolvers.skatteverket.client import ClientOptions, SkatteverketClient
 from schema.build import build_schema
 from schema.engine import Engine

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from api.settings import Settings
-from resolvers.access import Tier, Viewer
-from resolvers.text import blank, unprintable
+from resolvers.domain.access import Tier, Viewer
+from resolvers.domain.text import blank, unprintable
 
 DEV_KEY_ID = "vastfolket-dev"
 MAX_IDENTIFIER = 200  # characters of sub, org, client_id and each role

@@ -22,18 +22,18 @@ from api.keytool import keys, token
 from api.runtime import Commands, database_url, prepare, stops_embedded_database
 from api.settings import Settings
 from api.startup import StartupError, check_serve, cli_command
-from resolvers import demo
-from resolvers.access import Tier
 from resolvers.db import migrate as apply_migrations
-from resolvers.personnummer import Personnummer
-from resolvers.skatteverket import sim_data
-from resolvers.skatteverket.simulator import (
+from resolvers.dev import demo
+from resolvers.dev.skatteverket import sim_data
+from resolvers.dev.skatteverket.simulator import (
     Knobs,
     RunningSimulator,
     Simulator,
     Tls,
     first_free_port,
 )
+from resolvers.domain.access import Tier
+from resolvers.domain.personnummer import Personnummer
 from schema.build import SDL_PATH, sdl
 
 app = Commands(help="Västfolket API — the population register's GraphQL API.", no_args_is_help=True)

@@ -21,8 +21,8 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from api.startup import cli_command
-from resolvers.demo import examples
-from resolvers.personnummer import Personnummer
+from resolvers.dev.demo import examples
+from resolvers.domain.personnummer import Personnummer
 
 logger = logging.getLogger("vastfolket.api")
 

@@ -21,7 +21,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from api.graphiql import default_query, offline_page, with_default_query
 from api.operation import Pipeline, Transport
-from resolvers.text import blank, unprintable
+from resolvers.domain.text import blank, unprintable
 from schema.engine import Engine
 from schema.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNAUTHENTICATED
 

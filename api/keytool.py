@@ -18,7 +18,7 @@ import typer
 from api.auth import mint_dev_token, mint_token, write_key_pair
 from api.settings import Settings
 from api.startup import cli_command
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 
 PUBLIC_KEYS_FILE = "public-keys.jwks.json"
 PRIVATE_KEY_FILE = "signing-key.pem"

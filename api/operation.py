@@ -31,10 +31,10 @@ from graphql import DocumentNode, ExecutionResult, FragmentDefinitionNode, get_o
 
 from api.logs import ACCESS_LOG_OUTAGE, DATABASE_OUTAGE
 from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS, DATABASE_UNAVAILABLE_REFUSALS
-from resolvers import access_log
-from resolvers.access import Viewer
-from resolvers.access_log import AccessRecord
+from resolvers.audit import access_log
+from resolvers.audit.access_log import AccessRecord
 from resolvers.db import Database, database_unavailable
+from resolvers.domain.access import Viewer
 from resolvers.skatteverket.client import SkatteverketClient
 from schema.build import coded_errors, outage
 from schema.context import build_context

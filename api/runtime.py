@@ -15,8 +15,8 @@ import typer
 
 from api.database import ensure_database, start_embedded, stop_started
 from api.settings import Settings
-from resolvers import demo
 from resolvers.db import migrate
+from resolvers.dev import demo
 from resolvers.development import DevelopmentOnly
 
 

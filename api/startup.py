@@ -20,7 +20,7 @@ import jwt
 from api.auth import PublicKeys
 from api.database import embedded
 from api.settings import Settings
-from resolvers.demo import people as demo_people
+from resolvers.dev.demo import people as demo_people
 from resolvers.development import DevelopmentOnly
 
 # Settings that name a file read at start-up, by their environment variable.

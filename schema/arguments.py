@@ -1,8 +1,9 @@
 """Checks of the arguments callers give: numbers, intervals, names and identifiers.
 
 Each refusal is a ``BadUserInput`` naming the argument and what to change. The rules
-themselves live in ``resolvers.personnummer`` (what a number is) and ``resolvers.text``
-(what clean text is); these functions only say it in the caller's terms.
+themselves live in ``resolvers.domain.personnummer`` (what a number is) and
+``resolvers.domain.text`` (what clean text is); these functions only say it in the
+caller's terms.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import overload
 
-from resolvers.personnummer import Personnummer, PersonnummerError, parse
-from resolvers.text import blank, unprintable
+from resolvers.domain.personnummer import Personnummer, PersonnummerError, parse
+from resolvers.domain.text import blank, unprintable
 from schema.errors import BadUserInput
 
 WILDCARDS = frozenset("*%_?")
@@ -54,7 +55,7 @@ def interval(low_text: str, high_text: str) -> tuple[Personnummer, Personnummer]
 
 
 def clean(value: str, argument: str) -> None:
-    """Refuse text that is not clean (``resolvers.text``), naming the character."""
+    """Refuse text that is not clean (``resolvers.domain.text``), naming the character."""
     problem = unprintable(value)
     if problem is not None:
         raise BadUserInput(

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from resolvers.access import Tier, Viewer
-from resolvers.access_log import AccessRecord
+from resolvers.audit.access_log import AccessRecord
 from resolvers.db import Database
-from resolvers.persons import PersonByPersonnummerLoader
-from resolvers.relations import RelationsByPersonIdLoader
-from resolvers.rows import RelationRow
+from resolvers.domain.access import Tier, Viewer
+from resolvers.register.persons import PersonByPersonnummerLoader
+from resolvers.register.relations import RelationsByPersonIdLoader
+from resolvers.register.rows import RelationRow
 from resolvers.skatteverket.client import SkatteverketClient
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from resolvers.personnummer import NumberError, is_canonical, parse_natural
+from resolvers.domain.personnummer import NumberError, is_canonical, parse_natural
 from schema.errors import BadUserInput
 
 RANGE, SEARCH, LOG = "r", "s", "a"

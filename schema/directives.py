@@ -18,8 +18,8 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 from strawberry.types import Info
 
-from resolvers.access import Tier as AccessTier
-from resolvers.access import Viewer
+from resolvers.domain.access import Tier as AccessTier
+from resolvers.domain.access import Viewer
 from schema.errors import FORBIDDEN
 
 

@@ -8,17 +8,22 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers import access_log, persons
-from resolvers.access import Tier as AccessTier
-from resolvers.rows import LOCAL, Page
+from resolvers.audit import access_log
+from resolvers.domain.access import Tier as AccessTier
+from resolvers.register import persons
+from resolvers.register.rows import LOCAL, Page
 from schema import arguments, cursors
-from schema.access_log import AccessLogConnection
-from schema.connection import PersonConnection, check_page_size
+from schema.audit.access_log import AccessLogConnection
 from schema.directives import Tier, may_read, requires_role
 from schema.errors import BadUserInput
-from schema.fallback import PROTECTED_NOTICE, from_skatteverket
-from schema.person import PersonResult, ProtectedPerson
-from schema.relations_ahead import load_relations_ahead, load_with_relations, selects_relations
+from schema.register.connection import PersonConnection, check_page_size
+from schema.register.fallback import PROTECTED_NOTICE, from_skatteverket
+from schema.register.person import PersonResult, ProtectedPerson
+from schema.register.relations_ahead import (
+    load_relations_ahead,
+    load_with_relations,
+    selects_relations,
+)
 
 AUDIT_ROLE = "audit"
 NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest

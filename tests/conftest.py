@@ -15,8 +15,8 @@ from api.app import create_app
 from api.auth import mint_dev_token
 from api.database import ensure_database, start_embedded, with_database
 from api.settings import Settings
-from resolvers.access import Tier
 from resolvers.db import create_pool, migrate
+from resolvers.domain.access import Tier
 
 TEST_DATABASE = "vastfolket_test"
 

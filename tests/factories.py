@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from resolvers.personnummer import make
+from resolvers.domain.personnummer import make
 
 _birth_numbers = itertools.count(1)
 

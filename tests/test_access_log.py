@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 from api.app import create_app
 from api.auth import mint_dev_token
 from api.settings import Settings
-from resolvers import access_log
-from resolvers.access import Tier, Viewer
+from resolvers.audit import access_log
+from resolvers.domain.access import Tier, Viewer
 from tests import factories
 from tests.conftest import Api, StatementLog, counted
 

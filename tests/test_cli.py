@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from resolvers.personnummer import parse
+from resolvers.domain.personnummer import parse
 from tests.running import Server, free_port, newcomer_env
 
 

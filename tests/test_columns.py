@@ -1,6 +1,6 @@
 """Rows are decoded by position: each statement returns exactly the declared columns.
 
-The rows' declarations (``resolvers.columns``) decide what a statement selects and how
+The rows' declarations (``resolvers.register.columns``) decide what a statement selects and how
 its records are decoded; these tests read what PostgreSQL says each statement returns
 (its result attributes, unexecuted) and hold it to the declared names, order and types,
 so a view or a query that drifts from the declarations fails here, not in an answer.
@@ -14,11 +14,12 @@ from typing import Annotated, NamedTuple
 import asyncpg
 import pytest
 
-from resolvers import access_log, persons, relations
-from resolvers.access import Tier
-from resolvers.columns import Column, declared, read_at, row_of
-from resolvers.records import Output, person_outputs, relation_outputs
-from resolvers.rows import PersonRow, RelationRow
+from resolvers.audit import access_log
+from resolvers.domain.access import Tier
+from resolvers.register import persons, relations
+from resolvers.register.columns import Column, declared, read_at, row_of
+from resolvers.register.records import Output, person_outputs, relation_outputs
+from resolvers.register.rows import PersonRow, RelationRow
 
 # What a column of each declared Python type is in PostgreSQL.
 PG_TYPES = {

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 from tests import factories
 from tests.conftest import Api
 

@@ -10,9 +10,16 @@ import asyncpg
 import pytest
 from faker.providers.person.sv_SE import Provider as SwedishNames
 
-from resolvers import demo
-from resolvers.demo import DemoRegister, RegisterNotEmptyError, examples, generate, load, loading
-from resolvers.personnummer import Gender, parse
+from resolvers.dev import demo
+from resolvers.dev.demo import (
+    DemoRegister,
+    RegisterNotEmptyError,
+    examples,
+    generate,
+    load,
+    loading,
+)
+from resolvers.domain.personnummer import Gender, parse
 
 PERSONS = 2000
 TODAY = dt.date(2025, 6, 1)

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.settings import Settings
-from resolvers.access import Tier
-from resolvers.personnummer import Personnummer
-from resolvers.skatteverket import sim_data
+from resolvers.dev.skatteverket import sim_data
+from resolvers.domain.access import Tier
+from resolvers.domain.personnummer import Personnummer
 from tests import factories
 from tests.conftest import Api
 from tests.test_personnummer import UNICODE_DIGITS, in_script

@@ -24,10 +24,10 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 from api.auth import mint_dev_token
 from api.settings import Settings
-from resolvers import demo
-from resolvers.access import Tier
 from resolvers.db import create_pool
-from resolvers.skatteverket.simulator import RunningSimulator
+from resolvers.dev import demo
+from resolvers.dev.skatteverket.simulator import RunningSimulator
+from resolvers.domain.access import Tier
 from tests.conftest import Api, _fresh_database
 from tests.test_skatteverket import serving
 

@@ -19,8 +19,8 @@ from strawberry.permission import PermissionExtension
 
 from api.app import create_app
 from api.settings import Settings
-from resolvers.access import Tier, Viewer
-from resolvers.access_log import AccessRecord
+from resolvers.audit.access_log import AccessRecord
+from resolvers.domain.access import Tier, Viewer
 from schema.context import Limits
 from schema.directives import Gate, TierPermission
 from schema.engine import Engine, UndeclaredDisclosure, discloses

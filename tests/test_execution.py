@@ -9,9 +9,9 @@ import asyncpg
 import pytest
 from graphql import ExecutionResult
 
-from resolvers.access import Tier, Viewer
-from resolvers.access_log import AccessRecord
+from resolvers.audit.access_log import AccessRecord
 from resolvers.db import Database
+from resolvers.domain.access import Tier, Viewer
 from schema.build import build_schema
 from schema.context import Limits, build_context
 from schema.engine import Engine

@@ -27,7 +27,7 @@ from hypothesis_graphql import queries
 
 from api.app import create_app
 from api.settings import Settings
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 from schema.build import build_schema
 from tests import factories
 from tests.conftest import Api

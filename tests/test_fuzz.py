@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
-from resolvers.access import Tier
-from resolvers.personnummer import Personnummer
+from resolvers.domain.access import Tier
+from resolvers.domain.personnummer import Personnummer
 from schema.build import build_schema
 from tests import factories
 from tests.conftest import Api

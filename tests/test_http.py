@@ -14,8 +14,8 @@ import pytest
 
 from api.app import create_app
 from api.settings import Settings
-from resolvers.access import Tier
 from resolvers.db import create_pool
+from resolvers.domain.access import Tier
 from tests import factories
 from tests.conftest import Api
 

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from api.app import create_app
 from api.graphiql import _QUERY as GRAPHIQL_QUERY
 from api.settings import Settings
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 from tests import factories
 from tests.bench.workloads import OURS_PAGE, OURS_PERSON, OURS_SEARCH
 from tests.conftest import Api, StatementLog

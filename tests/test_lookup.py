@@ -7,7 +7,7 @@ import datetime as dt
 import asyncpg
 import pytest
 
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 from tests import factories
 from tests.conftest import Api, StatementLog
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncpg
 
 from api.database import ensure_database
-from resolvers import access_log, persons
-from resolvers.access import Tier, Viewer
+from resolvers.audit import access_log
 from resolvers.db import CREATE_MIGRATION_TABLE, RECORD_MIGRATION, migrate, migration_files
+from resolvers.domain.access import Tier, Viewer
+from resolvers.register import persons
 from tests.conftest import _fresh_database
 
 

@@ -15,7 +15,7 @@ import pytest
 from api.auth import mint_dev_token
 from api.database import ensure_database
 from api.settings import Settings
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 from tests.conftest import counted
 from tests.running import Answer, Cluster, Load, Served, fresh_env
 

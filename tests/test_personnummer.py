@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resolvers.personnummer import (
+from resolvers.domain.personnummer import (
     Gender,
     NumberError,
     Personnummer,
@@ -23,7 +23,7 @@ from resolvers.personnummer import (
     parse,
     parse_natural,
 )
-from resolvers.rows import PersonRow
+from resolvers.register.rows import PersonRow
 
 TODAY = dt.date(2026, 11, 23)
 

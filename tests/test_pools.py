@@ -18,9 +18,9 @@ from api.app import create_app
 from api.pools import open_database
 from api.settings import Settings
 from api.startup import StartupError, check_serve
-from resolvers import access_log
-from resolvers.access import Tier
+from resolvers.audit import access_log
 from resolvers.db import create_pool
+from resolvers.domain.access import Tier
 from tests import factories
 from tests.conftest import Api, StatementLog
 from tests.running import free_port

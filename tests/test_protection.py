@@ -8,7 +8,7 @@ import json
 import asyncpg
 import pytest
 
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 from tests import factories
 from tests.conftest import Api
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 from tests.conftest import Api
 from tests.running import Server, free_port, fresh_env
 

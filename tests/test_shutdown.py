@@ -19,9 +19,9 @@ import pytest
 from api.auth import mint_dev_token
 from api.database import ensure_database
 from api.settings import Settings
-from resolvers.access import Tier
-from resolvers.skatteverket import sim_data
-from resolvers.skatteverket.simulator import Knobs, RunningSimulator, Simulator
+from resolvers.dev.skatteverket import sim_data
+from resolvers.dev.skatteverket.simulator import Knobs, RunningSimulator, Simulator
+from resolvers.domain.access import Tier
 from tests.running import Served, fresh_env
 
 LATENCY = 3.0  # of each Skatteverket answer: a request in flight for that long

@@ -21,10 +21,10 @@ import pytest
 
 from api.app import create_app
 from api.settings import Settings
-from resolvers.access import Tier
-from resolvers.personnummer import Personnummer
-from resolvers.skatteverket import sim_data
-from resolvers.skatteverket.simulator import RunningSimulator, Simulator, Tls
+from resolvers.dev.skatteverket import sim_data
+from resolvers.dev.skatteverket.simulator import RunningSimulator, Simulator, Tls
+from resolvers.domain.access import Tier
+from resolvers.domain.personnummer import Personnummer
 from tests import factories
 from tests.certificates import make_certificates
 from tests.conftest import Api, counted

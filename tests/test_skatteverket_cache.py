@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from resolvers.skatteverket import sim_data
+from resolvers.dev.skatteverket import sim_data
 from resolvers.skatteverket.cache import TimedCache
 from resolvers.skatteverket.client import ClientOptions, SkatteverketClient, SkatteverketUnavailable
 from tests import factories

@@ -8,8 +8,8 @@ import itertools
 
 import asyncpg
 
-from resolvers import codes, personnummer
-from schema.person import Status
+from resolvers.domain import codes, personnummer
+from schema.register.person import Status
 from tests import factories
 
 # Every input the rule can meet: either kind of number, registered or any deregistration.

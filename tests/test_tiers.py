@@ -7,8 +7,8 @@ import datetime as dt
 import asyncpg
 import pytest
 
-from resolvers.access import Tier
-from schema.relations_ahead import RELATION_FIELDS as LOADED_AHEAD
+from resolvers.domain.access import Tier
+from schema.register.relations_ahead import RELATION_FIELDS as LOADED_AHEAD
 from tests import factories
 from tests.conftest import Api, StatementLog
 

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from api.auth import DEV_KEY_ID
 from api.settings import Settings
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 from tests.conftest import Api
 
 VIEWER = {"query": "{ viewer { subject tier } }"}

@@ -14,8 +14,8 @@ import pytest
 
 from api.operation import Pipeline, Transport
 from api.settings import Settings
-from resolvers.access import Tier, Viewer
 from resolvers.db import Database
+from resolvers.domain.access import Tier, Viewer
 from schema.build import build_schema
 from schema.engine import Engine
 from tests import factories

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from resolvers.skatteverket.simulator import RunningSimulator, Simulator
+from resolvers.dev.skatteverket.simulator import RunningSimulator, Simulator
 
 
 class Upstream:

@@ -1,7 +1,7 @@
 -- A samordningsnummer holder is not and never was folkbokförd, so REGISTERED ("folkbokförd")
 -- was untrue of them. Status now also depends on the kind of number: deregistered
 -- (deceased, emigrated, otherwise) first, then COORDINATION_NUMBER, then REGISTERED. The
--- same rule decides an answer from Skatteverket (resolvers/codes.py:person_status);
+-- same rule decides an answer from Skatteverket (resolvers/domain/codes.py:person_status);
 -- tests/test_status.py holds the two equal.
 
 CREATE FUNCTION person_status(is_coordination_number boolean, deregistration_code text)

@@ -10,7 +10,7 @@
 -- visible_person only.
 
 -- Day of month + 60: the same rule as the generated column person.is_coordination_number
--- and resolvers/personnummer.py:is_coordination_number (tests/test_status.py holds all
+-- and resolvers/domain/personnummer.py:is_coordination_number (tests/test_status.py holds all
 -- three equal).
 CREATE FUNCTION is_coordination_number(personnummer text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

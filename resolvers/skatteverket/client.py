@@ -21,7 +21,7 @@ from typing import Protocol
 import httpx
 from pydantic import ValidationError
 
-from resolvers.personnummer import is_canonical
+from resolvers.domain.personnummer import is_canonical
 from resolvers.skatteverket.breaker import CircuitBreaker, CircuitState
 from resolvers.skatteverket.cache import TimedCache
 from resolvers.skatteverket.contract import Person

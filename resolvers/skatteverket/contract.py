@@ -13,10 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from resolvers import codes
-from resolvers.access import Tier
-from resolvers.personnummer import CANONICAL_PATTERN, Personnummer
-from resolvers.rows import SKATTEVERKET, AddressRow, PersonAddresses, PersonRow
+from resolvers.domain import codes
+from resolvers.domain.access import Tier
+from resolvers.domain.personnummer import CANONICAL_PATTERN, Personnummer
+from resolvers.register.rows import SKATTEVERKET, AddressRow, PersonAddresses, PersonRow
 
 Digits12 = Annotated[str, StringConstraints(pattern=CANONICAL_PATTERN)]
 CivilStatusCode = Literal["OG", "G", "Ä", "S", "RP", "SP", "EP"]

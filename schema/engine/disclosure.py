@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from graphql import GraphQLObjectType, GraphQLSchema
 
-from resolvers.access_log import AccessRecord
+from resolvers.audit.access_log import AccessRecord
 
 # How one completed object of a type is noted: note(record, the object's value).
 Note = Callable[[AccessRecord, Any], None]

@@ -12,7 +12,7 @@ raises is told to the engine's observer (a metric) and the general path answers.
 
 Every object completed, on either path, whose type declares a disclosure
 (``schema.engine.disclosure``) is noted in the request's access record
-(``resolvers.access_log``), as the stock engine notes it: what the answer shows is
+(``resolvers.audit.access_log``), as the stock engine notes it: what the answer shows is
 what gets logged.
 """
 

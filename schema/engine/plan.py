@@ -32,7 +32,7 @@ from graphql import (
 from strawberry.permission import PermissionExtension
 from strawberry.types.field import StrawberryField
 
-from resolvers.access import Viewer
+from resolvers.domain.access import Viewer
 
 STRAWBERRY_FIELD = "strawberry-definition"
 READ_AHEAD = "read_ahead"  # field metadata: (root, context) -> value or NOT_READY

@@ -15,7 +15,7 @@ from graphql import GraphQLObjectType
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from resolvers.access_log import AccessRecord
+from resolvers.audit.access_log import AccessRecord
 from schema.engine.disclosure import Notes
 
 

@@ -18,8 +18,8 @@ import asyncpg
 from rich.console import Console
 
 from api.database import ensure_database, start_embedded
-from resolvers import demo
 from resolvers.db import migrate
+from resolvers.dev import demo
 
 with warnings.catch_warnings():
     # platformdirs warns at import that XDG_RUNTIME_DIR is unset; the fallback is fine.

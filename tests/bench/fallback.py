@@ -30,7 +30,7 @@ from api.auth import mint_dev_token
 from api.database import ensure_database, start_embedded
 from api.runtime import prepare
 from api.settings import Settings
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 from tests.bench.servers import Server, _spawn, free_port
 
 DATABASE_NAME = "vastfolket_fallback"

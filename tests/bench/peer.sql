@@ -1,10 +1,10 @@
 -- The schema PostGraphile serves in the benchmark, and nothing else uses: views over the
 -- API's own views and tables, so that the peer answers with the same data as the API.
 --   person              public.visible_person (protected persons are never there), with
---                       the tilltalsnamn worked out as resolvers/codes.py:given_name does
+--                       the tilltalsnamn worked out as resolvers/domain/codes.py:given_name does
 --   *_address           public.address, one view per kind (F, S, U), one row per person
 --   relation            public.visible_relation, current relations only, as the API reads
---   persons_in_range    the API's interval query (resolvers/persons.py, PERSONS_IN_RANGE)
+--   persons_in_range    the API's interval query (resolvers/register/persons.py, PERSONS_IN_RANGE)
 --   search_persons      the API's name search (PERSONS_BY_NAME), ranked the same way
 -- Smart tags give the views the keys and relations PostGraphile cannot see on a view, and
 -- hide root fields the API does not offer. Applied on every run; it replaces itself.
@@ -94,7 +94,7 @@ AS $$
     ORDER BY p.personnummer
 $$;
 
--- resolvers/persons.py PERSONS_BY_NAME without birth years, postal town and the count:
+-- resolvers/register/persons.py PERSONS_BY_NAME without birth years, postal town and the count:
 -- the benchmark's searches match at most as many persons as the API allows. The criteria
 -- are folded once (MATERIALIZED), as the API does: under a generic plan of a prepared
 -- statement they would otherwise be folded again for every candidate row.

