@@ -74,7 +74,8 @@ class Gate(BasePermission):
             )
 
     def allows(self, viewer: Viewer) -> bool:
-        raise NotImplementedError
+        """Whether this caller may read the field; a gate that does not say refuses."""
+        return False
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return self.allows(info.context.viewer)
