@@ -123,9 +123,7 @@ class PlainFieldsExecutionContext(NotingExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        note = self._notes.get(parent_type.name)
-        if note is not None and self._access is not None:
-            note(self._access, source_value)
+        self.note(parent_type, source_value)
         plan = self._plan(parent_type, grouped_field_set)
         if plan.reader is not None:
             try:

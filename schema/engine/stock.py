@@ -31,6 +31,12 @@ class NotingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._notes = notes
         self._access: AccessRecord | None = getattr(self.context_value, "access", None)
 
+    def note(self, parent_type: GraphQLObjectType, source_value: Any) -> None:
+        """Note the object in the access record if its type declares a disclosure."""
+        note = self._notes.get(parent_type.name)
+        if note is not None and self._access is not None:
+            note(self._access, source_value)
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -40,9 +46,7 @@ class NotingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         # Every object graphql-core completes has its fields executed here.
-        note = self._notes.get(parent_type.name)
-        if note is not None and self._access is not None:
-            note(self._access, source_value)
+        self.note(parent_type, source_value)
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
         )
