@@ -1,0 +1,1 @@
+"""Skatteverket's deliveries into the register: Navet files read, checked and applied."""
