@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from resolvers.dev.demo.model import SKYDDAD, Person, Row, address_row
+from resolvers.dev.demo.model import SKYDDAD, Household, Person, Row, address_row
 from resolvers.register.columns import row_of, stored_columns
 from resolvers.register.rows import AddressRow, PersonRow, RelationRow
 
@@ -15,6 +15,7 @@ PERSON_COLUMNS = (*stored_columns(PersonRow), "protection")
 ADDRESS_COLUMNS = ("person_id", *stored_columns(AddressRow))
 RELATION_COLUMNS = ("person_id", *stored_columns(RelationRow))
 RELATION_WIDTH = len(RELATION_COLUMNS) - 1  # a RelationRow's columns lead it
+COUNTY = "14"  # Västra Götaland: every demo household lives in Göteborg or Mölndal
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,20 +56,24 @@ def _person_row(p: Person, registered: bool) -> Row:
 
 
 def _address_rows(p: Person, registered: bool) -> list[Row]:
-    home, area = p.household, p.household.area
+    home = p.household
     if p.deregistration and p.deregistration[0] == "UV" and home.foreign:
         line1, line2, line3, country = home.foreign
         foreign = AddressRow("U", line1=line1, line2=line2, line3=line3, country=country)
         return [address_row(p.id, foreign)]
     if not registered:
         return []
-    care_of, line1, line2 = home.lines
-    registered_at = AddressRow(
-        "F", care_of=care_of, line1=line1, line2=line2, postal_code=area.postal_code,
-        postal_town=area.postal_town, county_code="14", municipality_code=area.municipality_code,
-    )  # fmt: skip
-    rows = [address_row(p.id, registered_at)]
+    rows = [address_row(p.id, registered_address(home))]
     return rows + ([p.special_address] if p.special_address else [])
+
+
+def registered_address(home: Household) -> AddressRow:
+    """The household's folkbokföringsadress, in county 14 (Västra Götaland)."""
+    (care_of, line1, line2), area = home.lines, home.area
+    return AddressRow(
+        "F", care_of=care_of, line1=line1, line2=line2, postal_code=area.postal_code,
+        postal_town=area.postal_town, county_code=COUNTY, municipality_code=area.municipality_code,
+    )  # fmt: skip
 
 
 def _relation_rows(p: Person) -> list[Row]:
