@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 from resolvers.domain.personnummer import make
 
 ORDER_ID = "SKV000000000001234"  # BestallningsId: 18 characters
+Text = str | None  # None: the element is left out
 
 
 def number(birth_date: dt.date = dt.date(1980, 5, 17), serial: int = 1) -> str:
@@ -48,10 +49,7 @@ def group(tag: str, *parts: str, **attributes: object) -> str:
 
 
 def names(
-    first: str | None = "Anna Maria",
-    last: str | None = "Svensson",
-    code: str | None = "10",
-    middle: str | None = None,
+    first: Text = "Anna Maria", last: Text = "Svensson", code: Text = "10", middle: Text = None
 ) -> str:
     return group(
         "Namn",
@@ -63,10 +61,10 @@ def names(
 
 
 def registration(
-    date: str | None = "20200301",
-    county: str | None = "14",
-    municipality: str | None = "80",
-    property_designation: str | None = "LÅNGA 3",
+    date: Text = "20200301",
+    county: Text = "14",
+    municipality: Text = "80",
+    property_designation: Text = "LÅNGA 3",
 ) -> str:
     return group(
         "Folkbokforing",
@@ -79,11 +77,11 @@ def registration(
 
 def swedish_address(
     tag: str = "Folkbokforingsadress",
-    line2: str | None = "Storgatan 1 lgh 1102",
-    postal_code: str | None = "41263",
-    town: str | None = "GÖTEBORG",
-    care_of: str | None = None,
-    line1: str | None = None,
+    line2: Text = "Storgatan 1 lgh 1102",
+    postal_code: Text = "41263",
+    town: Text = "GÖTEBORG",
+    care_of: Text = None,
+    line1: Text = None,
 ) -> str:
     """A ``SvenskAdressTYPE``: Folkbokforingsadress, or ``SarskildPostadress`` by tag."""
     return group(
@@ -96,7 +94,7 @@ def swedish_address(
     )
 
 
-def foreign_address(*lines: str, country: str | None = "NORGE") -> str:
+def foreign_address(*lines: str, country: Text = "NORGE") -> str:
     parts = [element(f"Utdelningsadress{index}", line) for index, line in enumerate(lines, 1)]
     return group("Utlandsadress", *parts, element("Land", country))
 
@@ -106,17 +104,17 @@ def addresses(*kinds: str) -> str:
     return group("Adresser", *kinds)
 
 
-def civil_status(code: str | None = "G", date: str | None = "20100612") -> str:
+def civil_status(code: Text = "G", date: Text = "20100612") -> str:
     return group("Civilstand", element("CivilstandKod", code), element("Civilstandsdatum", date))
 
 
 def relation(
     kind: str,
     personnummer: str,
-    valid_from: str | None = None,
-    valid_to: str | None = None,
+    valid_from: Text = None,
+    valid_to: Text = None,
     *,
-    status: str | None = None,
+    status: Text = None,
     id_tag: str = "PersonNr",
 ) -> str:
     """One ``Relation``; ``id_tag="FodelsetidNr"`` for a person who never had a number."""
@@ -135,7 +133,7 @@ def relations(*items: str) -> str:
     return group("Relationer", *items)
 
 
-def deregistration(code: str | None = "AV", date: str | None = "20240101") -> str:
+def deregistration(code: Text = "AV", date: Text = "20240101") -> str:
     return group(
         "Avregistrering",
         element("AvregistreringsorsakKod", code),
@@ -148,7 +146,7 @@ def referral(personnummer: str) -> str:
     return element("HanvisningsPersonNr", personnummer)
 
 
-def referrals(*numbers: tuple[str, str | None]) -> str:
+def referrals(*numbers: tuple[str, Text]) -> str:
     """The newer form: ``Hanvisningar`` of (number, status) pairs."""
     items = [
         group("Hanvisning", element("HanvisningsPersonNr", n), **({"status": s} if s else {}))
@@ -157,9 +155,7 @@ def referrals(*numbers: tuple[str, str | None]) -> str:
     return group("Hanvisningar", *items)
 
 
-def typical_person(
-    spouse: str = SPOUSE, child: str = CHILD, mother: str | None = None
-) -> list[str]:
+def typical_person(spouse: str = SPOUSE, child: str = CHILD, mother: Text = None) -> list[str]:
     return [
         names(),
         registration(),
@@ -174,14 +170,14 @@ def typical_person(
 
 
 def record(
-    post_id: int | str | None = 1,
+    post_id: int | Text = 1,
     personnummer: str = PERSON,
     *,
     person: Sequence[str] | None = None,
-    total: str | None = "J",
-    changed_at: str | None = "20240105120000",
-    secrecy: str | None = "N",
-    protected: str | None = None,
+    total: Text = "J",
+    changed_at: Text = "20240105120000",
+    secrecy: Text = "N",
+    protected: Text = None,
     person_id_extra: str = "",
     before_person: str = "",
     after_person: str = "",
@@ -212,11 +208,12 @@ def record(
 def header(
     records: int,
     *,
+    # Bestallningstyp: kind FULL for a grunduttag, CHANGES for anything without GRUND/UTTAG.
     order_type: str = "GRUNDUTTAG",
     order_id: str = ORDER_ID,
     product: str = "NAVET",
     file_name: str = "NAVET.GRUND.XML",
-    effective_date: str | None = "20240105",
+    effective_date: Text = "20240105",
     records_total: int | None = None,
     files: int = 1,
     file_no: int = 1,
@@ -264,7 +261,7 @@ def navet_file(
 ) -> Path:
     """Write a delivery file of these records; ``count`` is what AntalPoster says (by
     default the number of records); ``delivery`` goes to ``header``."""
-    head = header(len(records) if count is None else count, **delivery) if with_header else ""  # type: ignore[arg-type]
+    head = header(len(records) if count is None else count, **delivery) if with_header else ""
     return write(path, [head, *records], encoding=encoding, compress=compress)
 
 

@@ -87,15 +87,15 @@ def test_a_damaged_gzip_file_is_refused(tmp_path: Path) -> None:
         ),
         (
             "<Register><Folkbokforingsposter/></Register>",
-            "not a Navet file: the root element is 'Register', not Navetavisering",
+            "line 1: not a Navet file: the root element is 'Register', not Navetavisering",
         ),
         (
             "<Register>" + nf.record() + "</Register>",
-            "not a Navet file: the root element is 'Register'",
+            "line 1: not a Navet file: the root element is 'Register'",
         ),
         (
             "<Navetavisering xmlns='urn:x'><Folkbokforingsposter/></Navetavisering>",
-            "not a Navet file: the root element is '{urn:x}Navetavisering'",
+            "line 1: not a Navet file: the root element is '{urn:x}Navetavisering'",
         ),
     ],
 )

@@ -43,7 +43,7 @@ def read(tmp_path: Path, *records: str, **delivery: object) -> list[Record]:
 
 
 def one(tmp_path: Path, *person: str, **record: object) -> Record:
-    (found,) = read(tmp_path, nf.record(person=list(person), **record))  # type: ignore[arg-type]
+    (found,) = read(tmp_path, nf.record(person=list(person), **record))
     return found
 
 
@@ -323,3 +323,13 @@ def test_unknown_and_unmapped_elements_are_read_past(tmp_path: Path) -> None:
         .replace("<PostNr>", UNKNOWN + "<PostNr>")
     )
     assert read(tmp_path, inside) == [typical]
+
+
+def test_file_numbers_may_have_leading_zeros_and_the_date_may_be_unknown(tmp_path: Path) -> None:
+    header = {"files": "002", "file_no": "002", "job_id": "00004711", "effective_date": "0"}
+    path = nf.navet_file(tmp_path / "notice.xml", [nf.record()], **header)
+    with open_delivery(path) as navet:
+        assert navet.delivery is not None
+        delivery = navet.delivery
+    assert (delivery.files_in_delivery, delivery.file_no, delivery.job_id) == (2, 2, 4711)
+    assert delivery.effective_date is None

@@ -31,7 +31,7 @@ def test_the_message_names_file_record_post_id_path_and_reason(tmp_path: Path) -
 
 
 def relation(kind: str = "B", number: str = CHILD, **kwargs: object) -> str:
-    return nf.relations(nf.relation("M", SPOUSE), nf.relation(kind, number, **kwargs))  # type: ignore[arg-type]
+    return nf.relations(nf.relation("M", SPOUSE), nf.relation(kind, number, **kwargs))
 
 
 CASES = [
@@ -295,7 +295,7 @@ def test_records_out_of_place_are_refused(tmp_path: Path) -> None:
     nested = nf.record(1, after_person=nf.record(2))
     assert "Folkbokforingspost outside Folkbokforingsposter" in str(refusal(tmp_path, nested))
     late = nf.header(1)
-    assert "Aviseringsinformation after the first record" in str(
+    assert "record 2: Aviseringsinformation among the records" in str(
         refusal(tmp_path, nf.record(1), late)
     )
 

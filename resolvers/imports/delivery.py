@@ -72,13 +72,10 @@ def _field(
         if required:
             raise ElementError(element, "missing", tag)
         return None  # type: ignore[return-value]
-    try:
-        value = reader(found[0].text, *args)
+    try:  # an empty required element: its reader says so (only a date may be none)
+        return reader(found[0].text, *args)  # type: ignore[return-value]
     except ValueError as error:
         raise ElementError(found[0], str(error)) from None
-    if value is None and required and reader is not values.date:
-        raise ElementError(found[0], "empty")
-    return value  # type: ignore[return-value]
 
 
 def _string(text: str | None, limit: int) -> str:

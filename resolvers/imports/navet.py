@@ -105,8 +105,9 @@ class NavetFile:
         that record (None in a file without records)."""
         element = self._next()
         if element is not None and element.tag == INFORMATION:
-            if element.getparent() is not element.getroottree().getroot():
-                raise self._error("Aviseringsinformation is not the root's child")
+            parent = element.getparent()
+            if parent is None or parent.getparent() is not None:
+                raise self._error(f"{INFORMATION} is not the root's child")
             try:
                 self.delivery = read_delivery(element)
             except ElementError as error:
@@ -133,7 +134,9 @@ class NavetFile:
     def _check_document(self, root: etree._Element | None) -> None:
         if root is None or root.tag != ROOT:
             found = "none" if root is None else repr(str(root.tag)[:40])
-            raise self._error(f"not a Navet file: the root element is {found}, not {ROOT}")
+            line = None if root is None else root.sourceline
+            reason = f"not a Navet file: the root element is {found}, not {ROOT}"
+            raise self._error(reason, line=line)
         if root.getroottree().docinfo.doctype:
             raise self._error("a document type declaration (DOCTYPE) is not allowed")
 
@@ -157,7 +160,8 @@ class NavetFile:
     def _record(self, element: etree._Element) -> Record:
         self.records_read += 1
         if element.tag != RECORD:
-            raise self._error(f"{element.tag} after the first record", record=self.records_read)
+            where = f"{element.tag} among the records"  # a second Aviseringsinformation
+            raise self._error(where, record=self.records_read)
         parent = element.getparent()
         if parent is None or parent.tag != RECORDS:
             raise self._error(f"{RECORD} outside {RECORDS}", record=self.records_read)

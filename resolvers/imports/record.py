@@ -22,8 +22,8 @@ _PARTS = (
     "Folkbokforing", "Adresser", "Civilstand", "Relationer",
 )  # fmt: skip
 _SLOT = {tag: slot for slot, tag in enumerate(_PARTS)}
-_RECORD_PARTS = {"Sekretessmarkering": 0, "SkyddadFolkbokforing": 1, "Arendeuppgift": 2}
-_RECORD_SLOT = {**_RECORD_PARTS, "Personpost": 3}
+_RECORD_SLOT = {"Sekretessmarkering": 0, "SkyddadFolkbokforing": 1, "Arendeuppgift": 2,
+                "Personpost": 3}  # fmt: skip
 
 
 def read_record(post: etree._Element) -> Record:

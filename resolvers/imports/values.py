@@ -43,9 +43,9 @@ def string(text: str | None, limit: int) -> str | None:
     return text
 
 
-def required(value: str | None, what: str = "empty") -> str:
+def required(value: str | None) -> str:
     if value is None:
-        raise ValueError(what)
+        raise ValueError("empty")
     return value
 
 
@@ -61,12 +61,12 @@ def code(text: str | None, allowed: frozenset[str]) -> str:
 
 def flag(text: str | None) -> bool:
     """J or N; an empty element takes the schema's default, N."""
-    value = text.strip() if text else "N"
+    value = (text or "").strip()
     if value == "J":
         return True
-    if value != "N" and value != "":
-        raise ValueError(f"{shown(value)} is neither J nor N")
-    return False
+    if value in ("N", ""):
+        return False
+    raise ValueError(f"{shown(value)} is neither J nor N")
 
 
 def total(text: str | None) -> bool:
@@ -93,8 +93,9 @@ def digits(text: str | None, length: int) -> str | None:
 
 def natural(text: str | None, low: int, high: int) -> int:
     """A whole number in [low, high], written in digits (leading zeros allowed: xs:int)."""
-    value = required(text and text.strip())
-    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+    value = required(text and text.strip()).lstrip("0") or "0"
+    digits_only = len(value) <= len(str(high)) and value.isascii() and value.isdigit()
+    if not digits_only or not low <= int(value) <= high:
         raise ValueError(f"not a whole number from {low} to {high}")
     return int(value)
 
