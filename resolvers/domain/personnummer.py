@@ -69,13 +69,24 @@ def parse_natural(text: str, maximum: int) -> int:
     return number
 
 
+def _digit_sums(weights: tuple[int, int, int]) -> dict[str, int]:
+    """The weighted digit sum of every three-digit group, by its text."""
+    sums = {}
+    for group in range(1000):
+        text = f"{group:03d}"
+        products = [int(char) * weight for char, weight in zip(text, weights, strict=True)]
+        sums[text] = sum(product // 10 + product % 10 for product in products)
+    return sums
+
+
+# An import checks millions of numbers: three look-ups instead of a loop over nine digits.
+_SUMS_212, _SUMS_121 = _digit_sums((2, 1, 2)), _digit_sums((1, 2, 1))
+
+
 def luhn_check_digit(nine_digits: str) -> int:
-    """Return the check digit for ``YYMMDDNNN`` (weights 2, 1, 2, 1, …)."""
-    total = 0
-    for index, char in enumerate(nine_digits):
-        product = int(char) * (2 if index % 2 == 0 else 1)
-        total += product // 10 + product % 10
-    return (10 - total % 10) % 10
+    """Return the check digit for ``YYMMDDNNN`` (nine ASCII digits; weights 2, 1, 2, 1, …)."""
+    total = _SUMS_212[nine_digits[0:3]] + _SUMS_121[nine_digits[3:6]] + _SUMS_212[nine_digits[6:9]]
+    return -total % 10
 
 
 # What a canonical number says, read from its 12 digits: the one rule for a parsed number
