@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 from urllib.parse import quote
 
 import asyncpg
@@ -23,21 +24,16 @@ from api.runtime import Commands, database_url, prepare, stops_embedded_database
 from api.settings import Settings
 from api.startup import StartupError, check_serve, cli_command
 from resolvers.db import migrate as apply_migrations
-from resolvers.dev import demo
-from resolvers.dev.skatteverket import sim_data
-from resolvers.dev.skatteverket.simulator import (
-    Knobs,
-    RunningSimulator,
-    Simulator,
-    Tls,
-    first_free_port,
-)
+from resolvers.development import DEMO_DATA, SIMULATOR, development_only
 from resolvers.domain.access import Tier
-from resolvers.domain.personnummer import Personnummer
 from schema.build import SDL_PATH, sdl
+
+if TYPE_CHECKING:  # the development parts, imported where a command needs them
+    from resolvers.dev.skatteverket.simulator import RunningSimulator
 
 app = Commands(help="Västfolket API — the population register's GraphQL API.", no_args_is_help=True)
 console = Console(stderr=True)
+T = TypeVar("T")
 
 
 @contextmanager
@@ -76,6 +72,12 @@ def serve(
         raise typer.Exit(2) from None
     simulator = None
     if not settings.database_url and not settings.skatteverket_url:
+        with development_only(SIMULATOR):
+            from resolvers.dev.skatteverket.simulator import (
+                RunningSimulator,
+                Simulator,
+                first_free_port,
+            )
         simulator = RunningSimulator(Simulator(), port=first_free_port("127.0.0.1", port + 1))
     url = database_url(settings)
     demo_persons = settings.demo_register_size
@@ -106,11 +108,6 @@ def serve(
             simulator.stop()
 
 
-def _try_number(simulator: Simulator) -> str:
-    """A samordningsnummer the simulator knows, as an official would type it."""
-    return Personnummer(simulator.register.examples[sim_data.COORDINATION][0]).short()
-
-
 def _announce(
     settings: Settings, host: str, port: int, simulator: RunningSimulator | None = None
 ) -> None:
@@ -132,7 +129,7 @@ def _announce(
     if simulator is not None:
         lines += [
             f"  Skatteverket simulator (the fallback): {simulator.url}",
-            f"  Try the samordningsnummer {_try_number(simulator.simulator)}; "
+            f"  Try the samordningsnummer {simulator.simulator.try_number()}; "
             f"more numbers: {simulator.url}/admin/examples",
         ]
     print("\n".join([*lines, ""]), flush=True)
@@ -161,6 +158,9 @@ def skatteverket_sim(
     ] = None,
 ) -> None:
     """Run a Skatteverket simulator: the person lookup over HTTP, with knobs."""
+    with development_only(SIMULATOR):
+        from resolvers.dev.skatteverket import sim_data
+        from resolvers.dev.skatteverket.simulator import Knobs, Simulator, Tls
     try:
         knobs = Knobs(latency_ms, error_rate, timeout_rate, hang_seconds).checked()
     except ValueError as error:
@@ -169,7 +169,7 @@ def skatteverket_sim(
     scheme = "https" if tls_cert else "http"
     base = f"{scheme}://{host}:{port}"
     print(f"Skatteverket simulator on {base}", flush=True)
-    print(f"  Try the samordningsnummer {_try_number(simulator)}", flush=True)
+    print(f"  Try the samordningsnummer {simulator.try_number()}", flush=True)
     print(f"  Numbers by kind: {base}/admin/examples; knobs: {base}/admin/knobs", flush=True)
     tls = Tls(tls_cert, tls_key, client_ca) if tls_cert else None
     uvicorn.run(
@@ -197,37 +197,30 @@ def demo_data(
     ] = False,
 ) -> None:
     """Write a deterministic demo register, or print example numbers from it."""
+    with development_only(DEMO_DATA):
+        from resolvers.dev import demo
     settings = Settings()
     url = database_url(settings)
     if examples:
-        typer.echo(json.dumps(asyncio.run(_examples(url)), indent=2))
+        typer.echo(json.dumps(asyncio.run(_migrated(url, demo.examples)), indent=2))
         return
     register = demo.generate(persons, seed, dt.date.today())
     with _progress(persons) as progress:
+        load = functools.partial(demo.load, register=register, replace=replace, progress=progress)
         try:
-            written = asyncio.run(_load(url, register, replace, progress))
+            written = asyncio.run(_migrated(url, load))
         except demo.RegisterNotEmptyError as error:
             console.print(f"[red]{error}[/red] Use --replace to overwrite it.")
             raise typer.Exit(1) from None
     console.print(f"Wrote {written} persons.")
 
 
-async def _examples(url: str) -> dict[str, list[str]]:
-    await prepare(url)
-    connection = await asyncpg.connect(url)
-    try:
-        return await demo.examples(connection)
-    finally:
-        await connection.close()
-
-
-async def _load(
-    url: str, register: demo.DemoRegister, replace: bool, progress: Callable[[int], None]
-) -> int:
+async def _migrated(url: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """``work`` done on a connection to the database, its schema made current first."""
     connection = await asyncpg.connect(url)
     try:
         await apply_migrations(connection)
-        return await demo.load(connection, register, replace=replace, progress=progress)
+        return await work(connection)
     finally:
         await connection.close()
 

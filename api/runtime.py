@@ -16,8 +16,7 @@ import typer
 from api.database import ensure_database, start_embedded, stop_started
 from api.settings import Settings
 from resolvers.db import migrate
-from resolvers.dev import demo
-from resolvers.development import DevelopmentOnly
+from resolvers.development import DEMO_DATA, DevelopmentOnly, development_only
 
 
 def database_url(settings: Settings) -> str:
@@ -51,6 +50,8 @@ async def prepare(
         await migrate(connection)
         if demo_persons <= 0 or await register_size(connection) > 0:
             return 0
+        with development_only(DEMO_DATA):
+            from resolvers.dev import demo
         register = demo.generate(demo_persons, seed, dt.date.today())
         return await demo.load(connection, register, progress=progress)
     finally:

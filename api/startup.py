@@ -20,8 +20,7 @@ import jwt
 from api.auth import PublicKeys
 from api.database import embedded
 from api.settings import Settings
-from resolvers.dev.demo import people as demo_people
-from resolvers.development import DevelopmentOnly
+from resolvers.development import DEMO_DATA, DevelopmentOnly, development_only
 
 # Settings that name a file read at start-up, by their environment variable.
 FILE_SETTINGS = (
@@ -157,7 +156,9 @@ def check_development_parts(settings: Settings) -> None:
         if not settings.database_url:
             embedded()
         if settings.demo_register_size:
-            demo_people.faker()
+            with development_only(DEMO_DATA):
+                from resolvers.dev.demo import people
+            people.faker()
     except DevelopmentOnly as error:
         raise StartupError(str(error)) from None
 

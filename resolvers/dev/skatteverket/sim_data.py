@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from resolvers.development import require
+from resolvers.development import SIMULATOR, require
 from resolvers.domain.personnummer import birth_date, make
 from resolvers.skatteverket.contract import Person
 
@@ -87,11 +87,7 @@ class _Draw:
 
 def _faker(locale: str) -> Faker:
     """Faker, which only development installs have: the simulator is a development tool."""
-    module = require(
-        "faker", "the Skatteverket simulator", "point VASTFOLKET_SKATTEVERKET_URL at "
-        "Skatteverket, or use a development install (pip install -e .)",
-    )  # fmt: skip
-    return module.Faker(locale)
+    return require("faker", SIMULATOR).Faker(locale)
 
 
 def _foreign(fake: Faker, country: str) -> dict[str, str]:

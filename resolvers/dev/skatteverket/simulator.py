@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from resolvers.dev.skatteverket.sim_data import SimulatedRegister, build
-from resolvers.domain.personnummer import is_canonical
+from resolvers.dev.skatteverket.sim_data import COORDINATION, SimulatedRegister, build
+from resolvers.domain.personnummer import Personnummer, is_canonical
 
 PERSON_PATH = "/personer/{personnummer}"
 
@@ -63,6 +63,10 @@ class Simulator:
         self.knobs = knobs
         self.calls: Counter[str] = Counter()
         self.total = 0
+
+    def try_number(self) -> str:
+        """A samordningsnummer it knows, as an official would type it."""
+        return Personnummer(self.register.examples[COORDINATION][0]).short()
 
     def reset(self) -> None:
         self.knobs = self.initial_knobs
