@@ -14,6 +14,14 @@ MIGRATIONS_PACKAGE = "resolvers.migrations"
 # shutting down, crashed, starting up or out of connection slots; and asyncpg's own
 # protocol-state errors, raised when a connection the server has just terminated is
 # used before asyncpg noticed ("another operation is in progress").
+#
+# And what a hot standby (the read replica) cancels a lookup with when replaying the
+# primary's changes conflicts with it ("canceling statement due to conflict with
+# recovery", or "terminating connection" for it): 40001 serialization_failure, 40P01
+# deadlock_detected (a deadlock with replay's buffer pins), 57P04 database_dropped (the
+# primary dropped the database). The SQLSTATE decides, as the message is translated
+# (lc_messages). On the primary the first two are a passing conflict with another
+# transaction, and PostgreSQL's answer to them is the same: try again.
 UNAVAILABLE = (
     OSError,
     asyncpg.PostgresConnectionError,
@@ -22,6 +30,9 @@ UNAVAILABLE = (
     asyncpg.CrashShutdownError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.DatabaseDroppedError,
 )
 
 # Serialises migration runs of several workers starting at once.
