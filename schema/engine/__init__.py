@@ -16,9 +16,11 @@ requests. What it refuses comes back as ``Prepared.errors`` with their codes.
 runs the operation on one of two paths, chosen when the engine is built
 (``VASTFOLKET_ENGINE``):
 
-- fast (``execution``, ``plan``): plain fields — attributes, and relations loaded ahead
-  for a page — are read directly, and a selection plain all the way down is answered
-  by one compiled reader; the rest takes graphql-core's path inside the same context.
+- fast (``execution``, ``plan``, ``planning``): plain fields — attributes, and
+  relations loaded ahead for a page — are read directly, and a selection plain all the
+  way down is answered by one compiled reader (each selection's plan made once, and
+  shared between requests where it may be); the rest takes graphql-core's path inside
+  the same context.
 - stock (``stock``): graphql-core's own execution, as Strawberry runs it. It is the
   reference the differential tests hold the fast path to, and an operator's switch.
 
