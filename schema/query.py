@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.audit import access_log
+from resolvers.audit import log_search
 from resolvers.domain.access import Tier as AccessTier
 from resolvers.register import persons
 from resolvers.register.rows import LOCAL, Page
@@ -210,7 +210,7 @@ class Query:
                 )
         before = cursors.log_position(after, (NEWEST, NEWEST))
         digits = None if number is None else number.digits
-        criteria = access_log.LogSearch(digits, subject, organisation, from_, to)
+        criteria = log_search.LogSearch(digits, subject, organisation, from_, to)
         context.access.searched(
             {
                 name: value.isoformat() if isinstance(value, dt.datetime) else value
@@ -219,7 +219,7 @@ class Query:
             }
         )
         # On the primary: a replica may not have the entries just written yet.
-        entries, more = await access_log.search(context.database.write, criteria, before, first)
+        entries, more = await log_search.search(context.database.write, criteria, before, first)
         return AccessLogConnection.of(entries, more)
 
     @strawberry.field(description="Den inloggade användaren — who the caller is.")

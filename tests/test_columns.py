@@ -14,7 +14,7 @@ from typing import Annotated, NamedTuple
 import asyncpg
 import pytest
 
-from resolvers.audit import access_log
+from resolvers.audit import log_search
 from resolvers.domain.access import Tier
 from resolvers.register import persons, relations
 from resolvers.register.columns import Column, declared, read_at, row_of
@@ -56,9 +56,9 @@ def _statements() -> list[tuple[str, str, list[Output]]]:
                     person + related,
                 ),
             ]
-    entry = [Output(c.column, c.field, c.type) for c in declared(access_log.LogEntry)]
-    for criteria in (access_log.LogSearch(), access_log.LogSearch("198001010000", "s", "o")):
-        sql, _ = access_log.search_statement(criteria, (1, 1), 10)
+    entry = [Output(c.column, c.field, c.type) for c in declared(log_search.LogEntry)]
+    for criteria in (log_search.LogSearch(), log_search.LogSearch("198001010000", "s", "o")):
+        sql, _ = log_search.search_statement(criteria, (1, 1), 10)
         found.append((f"access log {criteria.personnummer}", sql, entry))
     return found
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from api.database import ensure_database
-from resolvers.audit import access_log
+from resolvers.audit import access_log, log_search
 from resolvers.db import CREATE_MIGRATION_TABLE, RECORD_MIGRATION, migrate, migration_files
 from resolvers.domain.access import Tier, Viewer
 from resolvers.register import persons
@@ -114,15 +114,15 @@ async def test_log_entries_written_before_the_arrays_stay_readable_and_searchabl
             ("r-after", "SEEN", "198005172382"),
         ]
         newest = (2**63 - 1, 2**63 - 1)
-        found, more = await access_log.search(
-            pool, access_log.LogSearch(personnummer="198005172382"), newest, 10
+        found, more = await log_search.search(
+            pool, log_search.LogSearch(personnummer="198005172382"), newest, 10
         )
         assert [(entry.request_id, entry.kind) for entry in found] == [
             ("r-after", "SEEN"),
             ("r-before", "SEEN"),
         ]
         assert not more
-        found, _ = await access_log.search(pool, access_log.LogSearch(subject="before"), newest, 1)
+        found, _ = await log_search.search(pool, log_search.LogSearch(subject="before"), newest, 1)
         assert [(entry.kind, entry.personnummer) for entry in found] == [
             ("PROTECTED", "199001010017")
         ]

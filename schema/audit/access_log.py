@@ -9,7 +9,7 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers.audit.access_log import LogEntry
+from resolvers.audit.log_search import LogEntry
 from schema.cursors import LOG, encode_cursor
 from schema.directives import Tier
 from schema.engine.disclosure import discloses_nothing
