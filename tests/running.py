@@ -1,6 +1,6 @@
-"""Real processes for the tests: the command line as a user runs it, `vastfolket serve`
-(in a process group of its own where a test stops it), a PostgreSQL of a test's own,
-and a bounded load of HTTP clients."""
+"""Real processes for the tests: the command line as a user runs it, a server command
+such as `vastfolket serve` (in a process group of its own where a test signals it), and a
+PostgreSQL of a test's own. A bounded load of HTTP clients is in tests/load.py."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import psutil
@@ -68,47 +67,81 @@ def run(
 
 
 class Server:
-    """A server command in a subprocess, ready once ``/readyz`` answers 200."""
+    """A server command in a process of its own, ready once ``/readyz`` answers 200 and
+    each of its workers has said it started. What it prints goes to an unnamed file, read
+    at any time: a pipe no one reads meanwhile would stall a server that logs much."""
 
     def __init__(self, command: list[str], env: dict[str, str], port: int, **options: object):
+        self.port = port
         self.base = f"http://127.0.0.1:{port}"
-        self.output = ""
+        # Open as long as this object is: its output is read after it stopped, too.
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115
         self.process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            command, env=env, stdout=self._out, stderr=subprocess.STDOUT,
             **options,  # type: ignore[call-overload]
         )  # fmt: skip
 
-    def read_until(self, text: str) -> str:
+    @classmethod
+    def serve(cls, env: dict[str, str], *args: str, workers: int = 1) -> Server:
+        """`vastfolket serve` in a session of its own (as a supervisor starts it), ready."""
+        port = free_port()
+        command = [sys.executable, "-m", "api", "serve", "--port", str(port),
+                   "--workers", str(workers), *args]  # fmt: skip
+        return cls(command, env, port, start_new_session=True).wait_ready(workers=workers)
+
+    @property
+    def output(self) -> str:
+        """Everything it printed so far (read at an offset: the file's own is the server's)."""
+        size = os.fstat(self._out.fileno()).st_size
+        return os.pread(self._out.fileno(), size, 0).decode(errors="replace")
+
+    def read_until(self, text: str, timeout: float = 180) -> str:
         """What it printed up to and including the first line holding ``text``."""
-        assert self.process.stdout is not None
-        lines = []
-        for line in self.process.stdout:
-            lines.append(line)
-            self.output += line
-            if text in line:
-                return "".join(lines)
-        raise AssertionError(f"it never printed {text!r}:\n{''.join(lines)}")
-
-    def wait_ready(self, timeout: float = 180) -> Server:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited early:\n{self.stop()}")
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError(f"the server did not become ready:\n{self.stop()}")
+        while True:
+            ended = self.process.poll() is not None
+            lines = self.output.splitlines(keepends=True)
+            for index, line in enumerate(lines):
+                if text in line and line.endswith("\n"):
+                    return "".join(lines[: index + 1])
+            if ended or time.monotonic() > deadline:
+                self._give_up(f"it never printed {text!r}")
+            time.sleep(0.05)
 
-    def stop(self) -> str:
-        """Stop it as Ctrl-C does; everything it printed."""
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self, timeout: float = 180, *, workers: int = 1) -> Server:
+        deadline = time.monotonic() + timeout
+        while not self.ready() or self.output.count("startup complete") < workers:
+            if self.process.poll() is not None:
+                self._give_up("the server exited early")
+            if time.monotonic() > deadline:
+                self._give_up("the server did not become ready")
+            time.sleep(0.2)
+        return self
+
+    def send(self, sig: int, *, group: bool = False) -> None:
+        if group:
+            os.killpg(self.process.pid, sig)
+        else:
+            self.process.send_signal(sig)
+
+    def stop(self, sig: int = signal.SIGINT, *, group: bool = False, timeout: float = 60) -> int:
+        """Signal it (Ctrl-C by default) and wait for it to end; its exit status."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        rest, _ = self.process.communicate(timeout=60)
-        self.output += rest
-        return self.output
+            self.send(sig, group=group)
+        return self.process.wait(timeout=timeout)
+
+    def _give_up(self, why: str) -> NoReturn:
+        try:
+            self.stop(timeout=30)  # as Ctrl-C: an embedded server it started stops too
+        except subprocess.TimeoutExpired:
+            self.stop(signal.SIGKILL)
+        raise AssertionError(f"{why}:\n{self.output}")
 
 
 def pg_ctl(pgdata: Path, *args: str) -> None:
@@ -157,124 +190,3 @@ def running(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
-
-class Served:
-    """`vastfolket serve` in a session of its own (as a supervisor starts it), its output
-    in a file; ready (all its workers) when constructed."""
-
-    def __init__(self, env: dict[str, str], log: Path, *args: str, workers: int = 1) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "api", "serve", "--port", str(self.port),
-                 "--workers", str(workers), *args],
-                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + 120
-        while not self.ready() or self.output.count("startup complete") < workers:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop(signal.SIGKILL)
-                raise RuntimeError(f"serve did not become ready:\n{self.output}")
-            time.sleep(0.2)
-
-    def ready(self) -> bool:
-        try:
-            return httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    @property
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def send(self, sig: int, *, group: bool = False) -> None:
-        if group:
-            os.killpg(self.process.pid, sig)
-        else:
-            self.process.send_signal(sig)
-
-    def stop(self, sig: int = signal.SIGINT, *, group: bool = False, timeout: float = 30) -> int:
-        """Signal it and wait for it to end; its exit status."""
-        if self.process.poll() is None:
-            self.send(sig, group=group)
-        return self.process.wait(timeout=timeout)
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    kind: str
-    sent: float
-    done: float
-    status: int | None  # None: no HTTP answer at all
-    code: str | None  # the first error's extensions.code
-    headers: httpx.Headers
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 200 and self.code is None
-
-
-def _code(response: httpx.Response) -> str | None:
-    if not response.headers.get("content-type", "").startswith("application/json"):
-        return None
-    errors = response.json().get("errors") or []
-    return errors[0].get("extensions", {}).get("code") if errors else None
-
-
-Request = Callable[[httpx.Client], httpx.Response]
-
-
-class Load:
-    """A bounded loop of real HTTP clients on loopback: each sends the requests in turn,
-    one at a time, until stopped (or ``limit`` requests)."""
-
-    def __init__(self, base: str, requests: dict[str, Request], clients: int = 6) -> None:
-        self.base, self.requests = base, requests
-        self.answers: list[Answer] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._client) for _ in range(clients)]
-
-    def _client(self, limit: int = 20_000) -> None:
-        with httpx.Client(base_url=self.base, timeout=10) as client:
-            for turn in range(limit):
-                if self._stop.is_set():
-                    return
-                kind = list(self.requests)[turn % len(self.requests)]
-                sent = time.monotonic()
-                try:
-                    response = self.requests[kind](client)
-                    status, code, headers = response.status_code, _code(response), response.headers
-                except httpx.HTTPError:
-                    status, code, headers = None, None, httpx.Headers()
-                    time.sleep(0.01)
-                self.answers.append(Answer(kind, sent, time.monotonic(), status, code, headers))
-
-    def wait_until_all_ok(self, since: float, timeout: float = 20) -> float:
-        """When every kind of request has been answered in full again, after ``since``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ok = {a.kind for a in self.answers if a.sent >= since and a.ok}
-            if ok == set(self.requests):
-                return time.monotonic()
-            time.sleep(0.05)
-        raise AssertionError(f"not all answered after {timeout} s: {self.summary(since)}")
-
-    def summary(self, since: float = 0.0) -> dict[tuple[str, int | None, str | None], int]:
-        counts: dict[tuple[str, int | None, str | None], int] = {}
-        for a in self.answers:
-            if a.sent >= since:
-                counts[a.kind, a.status, a.code] = counts.get((a.kind, a.status, a.code), 0) + 1
-        return counts
-
-    def __enter__(self) -> Load:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=30)

@@ -42,8 +42,7 @@ def served(fresh_install: dict[str, str]) -> Iterator[str]:
     try:
         yield server.wait_ready().base
     finally:
-        output = server.stop()
-        assert server.process.returncode == 0, output
+        assert server.stop() == 0, server.output
     pgdata = Path(fresh_install["VASTFOLKET_DATA_DIR"]) / "pgdata"
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server was not stopped"
 

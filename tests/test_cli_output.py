@@ -75,7 +75,8 @@ def test_what_serve_and_graphiql_suggest_runs_as_printed(home: Path) -> None:
             assert result.returncode == 0, f"{command}: {result.stderr}"
         assert "ordinary_adult" in json.loads(result.stdout)
     finally:
-        output = server.stop()
+        server.stop()
+    output = server.output
     assert "XDG_RUNTIME_DIR" not in output + minted.stderr + result.stderr
     assert output.count("Shutting down") == 1, output
     assert output.count("Finished server process") == 1, output

@@ -187,7 +187,8 @@ def test_the_start_command_serves_the_compose_stack(
             ).json()  # fmt: skip
             assert answer["data"]["person"]["__typename"] == "Person"
         finally:
-            output = server.stop()
+            server.stop()
+    output = server.output
     records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert any(record["message"].startswith("Started server process") for record in records)
     assert [record for record in records if "color_message" in record] == []

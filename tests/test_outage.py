@@ -17,7 +17,8 @@ from api.database import ensure_database
 from api.settings import Settings
 from resolvers.domain.access import Tier
 from tests.conftest import counted
-from tests.running import Answer, Cluster, Load, Served, fresh_env
+from tests.load import Answer, Load
+from tests.running import Cluster, Server, fresh_env
 
 PAGE = '{ personsInRange(from: "190001010000", to: "209912310000", first: 5) { edges { node {'
 PAGE += " personnummer lastName } } } }"
@@ -67,7 +68,7 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Outage:
     try:
         url = asyncio.run(ensure_database(cluster.uri, "vastfolket"))
         env = fresh_env(root / "data", DATABASE_URL=url, VASTFOLKET_DEMO_PERSONS="200")
-        served = Served(env, root / "serve.log")
+        served = Server.serve(env)
     except BaseException:
         cluster.close()
         raise

@@ -69,8 +69,8 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     try:
         yield server.wait_ready(timeout=60).base
     finally:
-        output = server.stop()
-    assert "Traceback" not in output, output
+        server.stop()
+    assert "Traceback" not in server.output, server.output
 
 
 def test_the_server_answers_an_overlong_url_as_documented(server: str) -> None:

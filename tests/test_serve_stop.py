@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.running import Served, fresh_env, pg_ctl, postmaster_pid, running
+from tests.running import Server, fresh_env, pg_ctl, postmaster_pid, running
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def install(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return fresh_env(data, VASTFOLKET_DEMO_PERSONS="50", VASTFOLKET_SHUTDOWN_DRAIN_SECONDS="0")
 
 
-def _restart_postgres(pgdata: Path, served: Served) -> None:
+def _restart_postgres(pgdata: Path, served: Server) -> None:
     """Restart PostgreSQL as an operator would, and wait until the API answers again."""
     pg_ctl(pgdata, "-w", "-m", "fast", "restart")
     deadline = time.monotonic() + 20
@@ -40,10 +40,10 @@ def _restart_postgres(pgdata: Path, served: Served) -> None:
          "SIGINT after a restart"],
 )  # fmt: skip
 def test_serve_stops_the_embedded_postgres_it_runs_on(
-    install: dict[str, str], tmp_path: Path, sig: int, group: bool, restarted: bool, workers: int
+    install: dict[str, str], sig: int, group: bool, restarted: bool, workers: int
 ) -> None:
     pgdata = Path(install["VASTFOLKET_DATA_DIR"]) / "pgdata"
-    served = Served(install, tmp_path / "serve.log", workers=workers)
+    served = Server.serve(install, workers=workers)
     try:
         if restarted:
             before = postmaster_pid(pgdata)

@@ -22,7 +22,7 @@ from api.settings import Settings
 from resolvers.dev.skatteverket import sim_data
 from resolvers.dev.skatteverket.simulator import Knobs, RunningSimulator, Simulator
 from resolvers.domain.access import Tier
-from tests.running import Served, fresh_env
+from tests.running import Server, fresh_env
 
 LATENCY = 3.0  # of each Skatteverket answer: a request in flight for that long
 LOOKUP = "query ($p: String!) { person(personnummer: $p) { ... on Person { lastName } } }"
@@ -56,9 +56,9 @@ def _headers(env: dict[str, str]) -> dict[str, str]:
 
 
 def test_sigterm_refuses_new_requests_cleanly_and_lets_those_in_flight_finish(
-    env: dict[str, str], skatteverket: RunningSimulator, tmp_path: Path
+    env: dict[str, str], skatteverket: RunningSimulator
 ) -> None:
-    served = Served(env, tmp_path / "serve.log")
+    served = Server.serve(env)
     headers = _headers(env)
     number = skatteverket.simulator.register.examples[sim_data.COORDINATION][0]
     slow: list[httpx.Response] = []
@@ -105,8 +105,8 @@ def test_sigterm_refuses_new_requests_cleanly_and_lets_those_in_flight_finish(
 
 
 @pytest.fixture(scope="module")
-def served(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    running = Served(env, tmp_path_factory.mktemp("slow") / "serve.log")
+def served(env: dict[str, str]) -> Iterator[Server]:
+    running = Server.serve(env)
     yield running
     assert running.stop() == 0, running.output
 
@@ -121,7 +121,7 @@ STALLED = {
 
 @pytest.mark.parametrize("sent", STALLED.values(), ids=STALLED.keys())
 def test_a_client_that_stalls_is_disconnected_within_the_bound(
-    served: Served, env: dict[str, str], sent: str
+    served: Server, env: dict[str, str], sent: str
 ) -> None:
     with socket.create_connection(("127.0.0.1", served.port)) as stalled:
         stalled.sendall(sent.format(auth=_headers(env)["Authorization"]).encode())
@@ -133,7 +133,7 @@ def test_a_client_that_stalls_is_disconnected_within_the_bound(
     assert httpx.get(f"{served.base}/healthz").status_code == 200
 
 
-def test_connections_beyond_the_limit_are_refused_at_once(served: Served) -> None:
+def test_connections_beyond_the_limit_are_refused_at_once(served: Server) -> None:
     idle = [socket.create_connection(("127.0.0.1", served.port)) for _ in range(4)]
     try:
         refused = httpx.get(f"{served.base}/healthz")  # past VASTFOLKET_MAX_CONNECTIONS
