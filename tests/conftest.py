@@ -20,8 +20,8 @@ from resolvers.domain.access import Tier
 
 TEST_DATABASE = "vastfolket_test"
 
-# The Skatteverket simulator fixtures, for the modules that call upstream.
-pytest_plugins = ["tests.upstream"]
+# The Skatteverket simulator fixtures, for the modules that call upstream; the importer's.
+pytest_plugins = ["tests.upstream", "tests.importing"]
 
 
 # asyncpg looks up unfamiliar types once per connection; that is not the API's SQL.

@@ -1,4 +1,5 @@
-"""Delivery files for the importer's tests, built from records rather than read from XML.
+"""Delivery files for the importer's tests, built from records rather than read from XML,
+and the ``register`` fixture (a plugin of tests/conftest.py).
 
 ``RecordsFile`` is what the Navet reader hands the importer (a ``Source``): the delivery,
 its records in file order, and a sha256 known once the records are read to the end; it
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
+import pytest
 
 from resolvers.imports.apply import apply_file
 from resolvers.imports.records import (
@@ -31,6 +33,17 @@ from resolvers.imports.source import Options, Outcome
 from resolvers.register.rows import AddressRow
 
 CHANGED_AT = dt.datetime(2026, 3, 2, 8, 30)
+RESET = """
+TRUNCATE person, address, relation, change_event, import_file, former_personnummer,
+    key_code_area RESTART IDENTITY CASCADE
+"""
+
+
+@pytest.fixture
+async def register(pool: asyncpg.Pool) -> asyncpg.Pool:
+    """An empty register, with no events and no files imported."""
+    await pool.execute(RESET)
+    return pool
 
 
 class NavetFormatError(ValueError):

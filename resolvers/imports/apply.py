@@ -18,7 +18,7 @@ from dataclasses import replace
 import asyncpg
 
 from resolvers.imports import fill, full, ledger, rounds, staging
-from resolvers.imports.records import CHANGES, FULL, Delivery
+from resolvers.imports.records import CHANGES, FULL, Delivery, Record
 from resolvers.imports.source import (
     ALREADY_APPLIED,
     APPLIED,
@@ -55,14 +55,18 @@ class _Undone(Exception):
 
 
 class _Counting:
-    """The caller's progress, remembering how many records were read."""
+    """The caller's progress, and how many records were read (for a refusal's row)."""
 
     def __init__(self, options: Options) -> None:
         self.progress, self.records = options.progress, 0
 
     def __call__(self, records: int) -> None:
-        self.records = records
         self.progress.read(records)
+
+    def counted(self, records: Iterator[Record]) -> Iterator[Record]:
+        for record in records:
+            self.records += 1
+            yield record
 
 
 async def apply_file(
@@ -123,11 +127,12 @@ async def _apply(
         options.progress.applying()
 
     await staging.create(connection)
+    records = counting.counted(source.records())
     if extract is not None and await connection.fetchval(full.REGISTER_IS_EMPTY):
         ids = (options.region, extract.id, started.id)
-        counts = await fill.fill_empty(connection, source.records(), counting, check, ids)
+        counts = await fill.fill_empty(connection, records, counting, check, ids)
     else:
-        await staging.stream(connection, source.records(), kind, counting)
+        await staging.stream(connection, records, kind, counting)
         await check(counting.records)
         counts = await rounds.apply_rounds(
             connection, options.region, None if extract is None else extract.id, started.id

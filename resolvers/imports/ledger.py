@@ -69,6 +69,25 @@ WHERE status = 'applied'
 """
 
 
+# What operators watch, from the ledger whichever process imported.
+TOTALS = """
+SELECT
+    count(*) FILTER (WHERE status = 'applied') AS applied,
+    count(*) FILTER (WHERE status = 'failed') AS failed,
+    coalesce(sum(records) FILTER (WHERE status = 'applied'), 0)::bigint AS records,
+    extract(epoch FROM max(finished_at) FILTER (WHERE status = 'applied'))::float8
+        AS last_applied
+FROM import_file
+"""
+
+
+class Totals(NamedTuple):
+    applied: int
+    failed: int
+    records: int
+    last_applied: float | None  # Unix time the last applied file finished
+
+
 class Applied(NamedTuple):
     id: int
     file_name: str
@@ -148,3 +167,7 @@ async def delivery_complete(connection: asyncpg.Connection, delivery: Delivery |
         return True
     applied = await connection.fetchval(FILES_APPLIED, delivery.order_id, delivery.job_id)
     return int(applied) >= delivery.files_in_delivery
+
+
+async def totals(pool: asyncpg.Pool) -> Totals:
+    return Totals(*await pool.fetchrow(TOTALS))

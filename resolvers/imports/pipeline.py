@@ -39,14 +39,14 @@ async def stream_in_chunks(
     each_chunk: str,
     progress: Callable[[int], None],
     *,
-    size: int = CHUNK_SIZE,
+    size: int | None = None,
 ) -> int:
     """Copy ``records`` chunk by chunk into ``import_chunk`` and run ``each_chunk`` (SQL
     without parameters, one or more statements) on each; how many records were read."""
     await connection.execute(CREATE_CHUNK)
     done, pending = 0, None
     try:
-        for rows in _chunks(records, size):  # the previous chunk is applied meanwhile
+        for rows in _chunks(records, size or CHUNK_SIZE):  # the previous chunk is applied meanwhile
             if pending is not None:
                 await pending
             await connection.copy_records_to_table(CHUNK_TABLE, records=rows, columns=COLUMNS)

@@ -82,8 +82,9 @@ _address_fields = attrgetter(*ADDRESS_FIELDS)
 _relation_fields = attrgetter("kind", "personnummer", "valid_from", "valid_to")
 
 
-def staged_row(record: Record, total: bool) -> tuple[object, ...]:
-    """The record as a row in ``COLUMNS`` order. Written for speed: it runs per record."""
+def staged_row(record: Record, full: bool) -> tuple[object, ...]:
+    """The record as a row in ``COLUMNS`` order; a full extract's records are all total.
+    Written for speed: it runs per record."""
     names, registration, addresses = record.names, record.registration, record.addresses
     deregistration, civil, relations = (
         record.deregistration, record.civil_status, record.relations
@@ -97,7 +98,8 @@ def staged_row(record: Record, total: bool) -> tuple[object, ...]:
     if relations is not None:
         columns = tuple(zip(*map(_relation_fields, relations), strict=True)) or _EMPTY_RELATIONS
     return (
-        record.post_id, record.changed_at, total, record.personnummer, record.protection,
+        record.post_id, record.changed_at, full or record.total, record.personnummer,
+        record.protection,
         record.new_personnummer,
         *((deregistration.code, deregistration.date) if deregistration else (None, None)),
         *((names.first_names, names.given_name_code, names.middle_name, names.last_name)
@@ -131,11 +133,11 @@ def read(records: Iterator[Record]) -> Iterator[Record]:
 
 
 async def _rows(
-    records: Iterator[Record], total: bool, progress: Callable[[int], None], every: int
+    records: Iterator[Record], full: bool, progress: Callable[[int], None], every: int
 ) -> AsyncIterator[tuple[object, ...]]:
     done = 0
     for record in read(records):
-        yield staged_row(record, total)
+        yield staged_row(record, full)
         done += 1
         if done % every == 0:
             progress(done)
