@@ -14,7 +14,8 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
@@ -37,6 +38,7 @@ from api.logs import configure_logging
 from api.runtime import database_url, prepare
 from api.settings import Settings
 from resolvers.db import database_unavailable
+from resolvers.imports import ledger
 from resolvers.imports.apply import apply_file
 from resolvers.imports.rounds import COUNTS
 from resolvers.imports.source import ImportBusy, ImportRefused, Options, Outcome, Source
@@ -76,8 +78,11 @@ def delivery_order(paths: list[Path], opener: Opener) -> list[Path]:
     """By (BestallningsId, JobbId, FilNr) when every file says; else as given."""
     keys = []
     for path in paths:
-        with opener(path) as source:
-            delivery = source.delivery
+        try:
+            with opener(path) as source:
+                delivery = source.delivery
+        except ValueError:  # refused when it is applied, in its turn
+            return paths
         if delivery is None:
             return paths
         keys.append((delivery.order_id, delivery.job_id, delivery.file_no))
@@ -163,12 +168,15 @@ async def _one(
     interactive: bool,
 ) -> Outcome:
     hint = await asyncio.to_thread(sha256_of, path)
-    with opener(path) as source:
+    with ExitStack() as opened:
+        try:
+            source = opened.enter_context(opener(path))
+        except ValueError as error:  # the reader refuses the file before its first record
+            await ledger.record_failure(connection, None, path.name, (hint, None, 0, str(error)))
+            raise ImportFailed(REFUSED, f"refused, nothing of it was applied: {error}") from None
         total = source.delivery.records_in_file if source.delivery else None
         bar = progress_bar(console) if interactive else None
-        shown = Shown(path.name, total, bar)
-        file_options = Options(options.region, options.full, options.dry_run, options.wait,
-                               hint, shown)  # fmt: skip
+        file_options = replace(options, sha256_hint=hint, progress=Shown(path.name, total, bar))
         try:
             with bar if bar is not None else nullcontext():
                 outcome = await apply_file(connection, source, path.name, file_options)

@@ -18,12 +18,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.importing import RecordsFile
+from tests.importing import NavetFormatError, RecordsFile
 
 
 @dataclass
 class StandInFile(RecordsFile):
     path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path else super().name
 
     @property
     def sha256(self) -> str:
@@ -39,7 +43,10 @@ def write_file(path: Path, source: RecordsFile) -> Path:
 
 @contextmanager
 def open_delivery(path: Path) -> Iterator[StandInFile]:
-    source: RecordsFile = pickle.loads(Path(path).read_bytes())
+    try:
+        source: RecordsFile = pickle.loads(Path(path).read_bytes())
+    except pickle.UnpicklingError:
+        raise NavetFormatError(f"{Path(path).name}: not a Navetavisering file") from None
     yield StandInFile(source.items, source.delivery, source.fail_at, source.fail_at_end,
                       path=Path(path))  # fmt: skip
 

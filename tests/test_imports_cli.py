@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +70,18 @@ async def test_a_malformed_file_is_refused_in_a_line_and_exit_code_1(
     assert await register.fetchval("SELECT status FROM import_file") == "failed"
 
 
+async def test_a_file_the_reader_refuses_at_once_is_refused_too(
+    register: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    garbage = tmp_path / "garbage.xml"
+    garbage.write_bytes(b"<not navet")
+    result = vastfolket_import(database_url, garbage)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith("garbage.xml: not a Navetavisering file")
+    row = await register.fetchrow("SELECT status, file_name, reason FROM import_file")
+    assert tuple(row) == ("failed", "garbage.xml", "garbage.xml: not a Navetavisering file")
+
+
 async def test_a_dry_run_prints_the_counts_and_changes_nothing(
     register: asyncpg.Pool, database_url: str, tmp_path: Path
 ) -> None:
@@ -100,3 +114,30 @@ async def test_another_import_running_is_exit_code_3(
 def test_bad_arguments_are_exit_code_2(database_url: str, argument: str) -> None:
     result = vastfolket_import(database_url, argument)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+async def test_on_a_terminal_progress_is_a_bar_not_log_lines(
+    register: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    file = write_file(tmp_path / "full.xml", full_extract(*(record(number(), i) for i in (1, 2))))
+    primary, secondary = pty.openpty()
+    env = {**fresh_env(Path("/nonexistent"), DATABASE_URL=database_url), "COLUMNS": "120"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.import_command", "import", str(file)],
+        env=env, stdout=secondary, stderr=secondary, close_fds=True,
+    )  # fmt: skip
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(primary)
+    assert process.wait(timeout=60) == 0
+    text = output.decode()
+    assert "━" in text and "2/2" in text  # the bar: records read of AntalPoster
+    assert "created" in text and not json_lines(text)

@@ -110,7 +110,7 @@ async def test_a_malformed_file_leaves_register_and_events_as_they_were(
         await apply(database_url, source)
     assert await state(register) == before
     message = str(refused.value)
-    assert message.startswith("avisering.xml: avisering.xml: ")
+    assert message.startswith("avisering.xml: ")
     if at == "record 3":
         assert "record 3 (PostId 12): element Personpost/Namn/Efternamn" in message
     ledger = await register.fetch(LEDGER)

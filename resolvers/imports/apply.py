@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -120,29 +120,41 @@ async def _apply(
     extract = await ledger.delivery_start(connection, delivery, started) if kind == FULL else None
 
     async def check(read: int) -> None:
+        """Once every record is read: the same file applied before? any refusal?"""
         same = await ledger.applied_with(connection, source.sha256.lower())
         if same is not None:
             raise _Undone(Outcome(name, ALREADY_APPLIED, kind, read, file_id=same.id))
         await _check(connection, name, delivery, read)
         options.progress.applying()
 
-    await staging.create(connection)
-    records = counting.counted(source.records())
-    if extract is not None and await connection.fetchval(full.REGISTER_IS_EMPTY):
-        ids = (options.region, extract.id, started.id)
-        counts = await fill.fill_empty(connection, records, counting, check, ids)
-    else:
-        await staging.stream(connection, records, kind, counting)
-        await check(counting.records)
-        counts = await rounds.apply_rounds(
-            connection, options.region, None if extract is None else extract.id, started.id
-        )
+    ids = (options.region, None if extract is None else extract.id, started.id)
+    counts = await _write(connection, counting.counted(source.records()), counting, check, ids)
     if extract is not None:
         await _complete(connection, delivery, extract, started, counts)
     await ledger.finish(connection, started.id, source.sha256.lower(), counting.records, counts)
     status = DRY_RUN if options.dry_run else APPLIED
     file_id = None if options.dry_run else started.id
     return Outcome(name, status, kind, counting.records, counts, file_id)
+
+
+async def _write(
+    connection: asyncpg.Connection,
+    records: Iterator[Record],
+    counting: _Counting,
+    check: Callable[[int], Awaitable[None]],
+    ids: tuple[str, int | None, int],
+) -> rounds.Counts:
+    """Stage and apply the records: straight into an empty register for a full extract
+    (``ids``: region, full delivery or None, ledger row), else in rounds."""
+    region, extract, file_id = ids
+    await staging.create(connection)
+    if extract is not None and await connection.fetchval(full.REGISTER_IS_EMPTY):
+        return await fill.fill_empty(
+            connection, records, counting, check, (region, extract, file_id)
+        )
+    await staging.stream(connection, records, FULL if extract else CHANGES, counting)
+    await check(counting.records)
+    return await rounds.apply_rounds(connection, region, extract, file_id)
 
 
 async def _complete(

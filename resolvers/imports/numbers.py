@@ -54,6 +54,8 @@ SET personnummer = $2,
 WHERE id = $1
 """
 DELETE_PERSON = "DELETE FROM person WHERE id = $1"
+# The person under the new number is carried by the full extract that carried the old.
+CARRIED = "UPDATE person SET full_extract = coalesce($2::bigint, full_extract) WHERE id = $1"
 # Relations to A that already name B too are the same relation: the one to B stays.
 DROP_DOUBLED_RELATIONS = """
 DELETE FROM relation AS old
@@ -142,6 +144,7 @@ async def _move(
     existing = await connection.fetchrow(PERSON_BY_NUMBER, new)
     if existing is not None:
         await connection.execute(DELETE_PERSON, person["id"])
+        await connection.execute(CARRIED, existing["id"], record[2])
         protected = existing["protection"] is not None
     else:
         await connection.execute(MOVE_PERSON, person["id"], new, *record)

@@ -81,7 +81,8 @@ class ImportRefused(Exception):
     where one is to blame, the record (PostId) and the reason."""
 
     def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"{name}: {reason}")
+        # The reader's refusals name the file already.
+        super().__init__(reason if reason.startswith(name) else f"{name}: {reason}")
         self.name, self.reason = name, reason
 
 

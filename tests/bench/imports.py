@@ -4,6 +4,10 @@
 2. a change notice of ``--changes`` records into it, while a second connection keeps
    looking persons up (their latencies are reported).
 
+``--parse-us`` adds that much CPU per record of the full extract, as a reader parsing
+XML would spend (25–50 µs): the wall time shows how much of the database's work runs
+beside it.
+
 Each on an embedded PostgreSQL in ``--dir`` (a fresh database per run). Reports seconds,
 records per second and the importer process's peak resident memory, sampled meanwhile.
 """
@@ -117,7 +121,16 @@ async def _lookups(url: str, persons: int, stop: asyncio.Event) -> list[float]:
     return latencies
 
 
-async def run(directory: Path, persons: int, changes: int) -> None:
+def parsed(records: Iterator[Record], microseconds: float) -> Iterator[Record]:
+    """The records, each after ``microseconds`` of CPU: what a reader's parsing costs."""
+    for record in records:
+        until = time.perf_counter() + microseconds / 1e6
+        while time.perf_counter() < until:
+            pass
+        yield record
+
+
+async def run(directory: Path, persons: int, changes: int, parse_us: float) -> None:
     server = start_embedded(directory)
     admin = await asyncpg.connect(server)
     await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
@@ -127,7 +140,7 @@ async def run(directory: Path, persons: int, changes: int) -> None:
     connection = await asyncpg.connect(url)
     await migrate(connection)
     await connection.close()
-    full = Generated(FULL, synthetic.full_extract(persons), persons, 1)
+    full = Generated(FULL, parsed(synthetic.full_extract(persons), parse_us), persons, 1)
     await _import(url, full, persons, "full extract into an empty register")
     if not changes:
         return
@@ -146,8 +159,11 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=200_000)
     parser.add_argument("--changes", type=int, default=20_000)
     parser.add_argument("--dir", type=Path, default=Path(".bench-imports"))
+    parser.add_argument(
+        "--parse-us", type=float, default=0.0, help="CPU per record a reader would spend."
+    )
     options = parser.parse_args()
-    asyncio.run(run(options.dir, options.persons, options.changes))
+    asyncio.run(run(options.dir, options.persons, options.changes, options.parse_us))
 
 
 if __name__ == "__main__":
