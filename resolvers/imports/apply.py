@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import asyncpg
 
-from resolvers.imports import fill, full, ledger, rounds, staging
+from resolvers.imports import bulk, fill, full, ledger, rounds, staging
 from resolvers.imports.records import CHANGES, FULL, Delivery, Record
 from resolvers.imports.source import (
     ALREADY_APPLIED,
@@ -147,6 +147,7 @@ async def _write(
     """Stage and apply the records: straight into an empty register for a full extract
     (``ids``: region, full delivery or None, ledger row), else in rounds."""
     region, extract, file_id = ids
+    await connection.execute(bulk.MEMORY)
     await staging.create(connection)
     if extract is not None and await connection.fetchval(full.REGISTER_IS_EMPTY):
         return await fill.fill_empty(

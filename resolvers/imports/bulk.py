@@ -37,16 +37,16 @@ WHERE c.contype = 'f'
   AND c.conrelid = ANY ($1::text[]::regclass[])
 ORDER BY c.oid
 """
-# Sorting and index builds of a few million rows fit in memory rather than spilling.
+# An import's sorts, hashes and index builds over a few million rows fit in memory rather
+# than spilling to disk (for its own transaction only).
 MEMORY = """
-SELECT set_config('work_mem', '256MB', true), set_config('maintenance_work_mem', '512MB', true)
+SELECT set_config('work_mem', '128MB', true), set_config('maintenance_work_mem', '512MB', true)
 """
 
 
 @asynccontextmanager
 async def indexes_set_aside(connection: asyncpg.Connection) -> AsyncIterator[None]:
     """Drop the register's secondary indexes and foreign keys; re-create them after."""
-    await connection.execute(MEMORY)
     indexes = await connection.fetch(SECONDARY_INDEXES, REGISTER_TABLES)
     keys = await connection.fetch(FOREIGN_KEYS, REGISTER_TABLES)
     # Names and definitions come from the catalog, already quoted: no value is spliced.

@@ -62,8 +62,8 @@ def _variants(count: int, seed: int) -> list[tuple[Names, Registration, tuple[Ad
     return variants
 
 
-def full_extract(persons: int, seed: int = 1) -> Iterator[Record]:
-    """``persons`` total records, PostId ``i + 1``, one per person."""
+def full_extract(persons: int, seed: int = 1, first_post_id: int = 1) -> Iterator[Record]:
+    """``persons`` total records, PostId ``first_post_id + i``, one per person."""
     variants = _variants(509, seed)
     for i in range(persons):
         name, registration, addresses = variants[i % 509]
@@ -74,8 +74,8 @@ def full_extract(persons: int, seed: int = 1) -> Iterator[Record]:
         elif i % 2:
             relations = (Relation("M", personnummer(i - 1), dt.date(2005, 6, 1), None),)
         yield Record(
-            i + 1, CHANGED_AT, True, personnummer(i), None, None, None, name, registration,
-            addresses, MARRIED if relations else SINGLE, relations,
+            first_post_id + i, CHANGED_AT, True, personnummer(i), None, None, None, name,
+            registration, addresses, MARRIED if relations else SINGLE, relations,
         )  # fmt: skip
 
 
