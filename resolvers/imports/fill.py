@@ -1,9 +1,9 @@
 """The fast path: a full extract into an empty register, written while it is read.
 
 See ``resolvers.imports.full`` for what it writes and ``resolvers.imports.pipeline`` for
-how. The caller's ``check`` runs once every record is read, before anything is made
-final (indexes re-created): it may refuse the file, or find it applied
-already; either way the transaction then rolls back.
+how. The caller's ``check`` runs once every record is read, before the indexes are
+built again: it may refuse the file, or find it applied already; either way the
+transaction then rolls back and nothing of it stays.
 """
 
 from __future__ import annotations

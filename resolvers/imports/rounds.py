@@ -1,4 +1,4 @@
-"""Applying a staged file to the register: round by round, or all at once into an empty one.
+"""Applying a staged file to the register, round by round.
 
 Round ``n`` applies every record that is its person's ``n``-th in the file, set-based:
 decide each record's action (``plan``), write what protects and what leaves, work out the

@@ -4,8 +4,9 @@ One COPY stream carries the whole file: the reader parses the next records while
 server stores the ones already sent, so parsing (Python) and storing (PostgreSQL) run on
 two cores at once. Addresses sit in the row by kind (F, S, U: nine columns each) and
 relations as four parallel arrays, so a record is one row and one stream suffices. The
-table is temporary (no WAL) and dropped when the file's transaction ends; the SQL that
-applies it (``resolvers.imports.rounds``, ``resolvers.imports.full``) reads it set-based.
+table is temporary (no WAL) and dropped when the file's transaction ends; the rounds
+(``resolvers.imports.rounds``) read it set-based. The fast path into an empty register
+fills it chunk by chunk instead (``resolvers.imports.pipeline``).
 """
 
 from __future__ import annotations
