@@ -6,34 +6,18 @@ access log's rows and failed writes (each a withheld answer) are counted as well
 so are requests refused because the database could not be reached, and the fast
 engine's compiled readers that raised (the answer was right, but slower).
 Counts are per process: with several workers, scrape each (or run one worker per
-container). The imports of Skatteverket's files are the exception: they are read from
-the ledger on the primary at each scrape, so every worker shows them, whichever process
-imported.
+container); the imports' (``api/import_metrics.py``) are read from the ledger, the same
+in every worker.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Iterator
-
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from resolvers.db import Database
-from resolvers.imports import ledger
+from api.import_metrics import import_registry
 from schema.engine.plan import Fallback
-
-logger = logging.getLogger(__name__)
 
 SKATTEVERKET_CALLS = Counter(
     "vastfolket_skatteverket_calls",
@@ -94,55 +78,6 @@ class SkatteverketMetrics:
         SKATTEVERKET_SKIPPED.labels(reason).inc()
 
 
-# A scrape waits this long for the ledger at most; past it the import metrics are left out.
-LEDGER_TIMEOUT_SECONDS = 0.5
-
-
-class ImportLedger(Collector):
-    """The ledger's totals as metrics; only ``vastfolket_import_ledger_up`` 0 when it could
-    not be read."""
-
-    def __init__(self, totals: ledger.Totals | None) -> None:
-        self.totals = totals
-
-    def collect(self) -> Iterator[Metric]:
-        yield GaugeMetricFamily(
-            "vastfolket_import_ledger_up",
-            "1 when the import ledger could be read for this scrape, else 0.",
-            value=0 if self.totals is None else 1,
-        )
-        if self.totals is None:
-            return
-        files = CounterMetricFamily(
-            "vastfolket_import_files", "Delivery files imported, by status: applied, failed.",
-            labels=["status"],
-        )  # fmt: skip
-        files.add_metric(["applied"], self.totals.applied)
-        files.add_metric(["failed"], self.totals.failed)
-        yield files
-        yield CounterMetricFamily(
-            "vastfolket_import_records", "Records of the applied delivery files.",
-            value=self.totals.records,
-        )  # fmt: skip
-        if self.totals.last_applied is not None:
-            yield GaugeMetricFamily(
-                "vastfolket_import_last_success_timestamp_seconds",
-                "When the last delivery file applied finished (Unix time).",
-                value=self.totals.last_applied,
-            )
-
-
-async def _ledger_totals(database: Database | None) -> ledger.Totals | None:
-    if database is None:
-        return None
-    try:
-        return await asyncio.wait_for(ledger.totals(database.write), LEDGER_TIMEOUT_SECONDS)
-    except Exception as error:  # a scrape must answer, whatever the database does
-        logger.debug("import ledger not read for metrics: %s", error)
-        return None
-
-
 async def metrics(request: Request) -> Response:
-    imports = CollectorRegistry(auto_describe=False)
-    imports.register(ImportLedger(await _ledger_totals(request.app.state.database)))
+    imports = await import_registry(request.app.state.database)
     return Response(generate_latest() + generate_latest(imports), media_type=CONTENT_TYPE_LATEST)
