@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api import imports
 from api.auth import mint_dev_token
 from api.keytool import keys, token
 from api.runtime import Commands, database_url, prepare, stops_embedded_database
@@ -223,6 +225,26 @@ async def _migrated(url: str, work: Callable[[asyncpg.Connection], Awaitable[T]]
         return await work(connection)
     finally:
         await connection.close()
+
+
+@app.command("import")
+def import_files(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Navet delivery files.", exists=True, dir_okay=False, readable=True),
+    ],
+    full: Annotated[
+        bool, typer.Option("--full", help="Apply as a full extract, whatever the files say.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Do the work, print the counts, roll it back.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for another import rather than stop (exit 3).")
+    ] = False,
+) -> None:
+    """Apply Skatteverket's delivery files to the register, one transaction per file."""
+    imports.command(files, full=full, dry_run=dry_run, wait=wait)
 
 
 app.command()(token)

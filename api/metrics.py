@@ -6,7 +6,8 @@ access log's rows and failed writes (each a withheld answer) are counted as well
 so are requests refused because the database could not be reached, and the fast
 engine's compiled readers that raised (the answer was right, but slower).
 Counts are per process: with several workers, scrape each (or run one worker per
-container).
+container); the imports' (``api/import_metrics.py``) are read from the ledger, the same
+in every worker.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.import_metrics import import_registry
 from schema.engine.plan import Fallback
 
 SKATTEVERKET_CALLS = Counter(
@@ -77,4 +79,5 @@ class SkatteverketMetrics:
 
 
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    imports = await import_registry(request.app.state.database)
+    return Response(generate_latest() + generate_latest(imports), media_type=CONTENT_TYPE_LATEST)

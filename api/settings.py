@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         description="Demo persons `serve` loads into an empty register; default: 10 000 on "
         "the embedded server, none with DATABASE_URL (a real register is never filled unasked).",
     )
+    region_county: str = Field(
+        default="14",
+        pattern=r"^[0-9]{2}$",
+        description="The county (LanKod) the register covers: a person an import finds "
+        "registered in another county has left the region.",
+    )
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=20, ge=1)
 

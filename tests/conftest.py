@@ -21,8 +21,8 @@ from resolvers.domain.access import Tier
 TEST_DATABASE = "vastfolket_test"
 
 # The Skatteverket simulator fixtures, for the modules that call upstream; the image's
-# installs, for the modules that check them.
-pytest_plugins = ["tests.upstream", "tests.installs"]
+# installs, for the modules that check them; the importer's.
+pytest_plugins = ["tests.upstream", "tests.installs", "tests.importing"]
 
 
 # asyncpg looks up unfamiliar types once per connection; that is not the API's SQL.

@@ -19,6 +19,9 @@ DEREGISTRATION = {
     "AV": "avliden",
     "UV": "utvandrad",
     "GN": "gammalt nummer",
+    # In Navet's schema (AvregistreringsorsakKod) without a published meaning; read as
+    # the "other reason" of the older one-letter code O (DOMAIN.md).
+    "AN": "annan orsak",
     "GS": "gammalt samordningsnummer",
     "AS": "annullerat samordningsnummer",
     "OB": "obehörigt (saknas)",

@@ -1,0 +1,242 @@
+"""``vastfolket import``: applying delivery files, with progress, a summary and exit codes.
+
+Files are applied one by one, each in its own transaction, in delivery order — by
+(BestallningsId, JobbId, FilNr) when every file names its delivery, else as given. The
+first file refused stops the run: the files after it depend on it. Progress is a bar on
+a terminal, JSON log lines otherwise; the summary table follows on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import sys
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack, nullcontext
+from dataclasses import replace
+from pathlib import Path
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from api.logs import configure_logging
+from api.runtime import database_url, prepare
+from api.settings import Settings
+from resolvers.db import database_unavailable
+from resolvers.imports import ledger
+from resolvers.imports.apply import apply_file
+from resolvers.imports.rounds import COUNTS
+from resolvers.imports.source import ImportBusy, ImportRefused, Options, Outcome, Source
+
+# Exit codes (docs/imports.md).
+OK, REFUSED, USAGE, BUSY, UNAVAILABLE = 0, 1, 2, 3, 4
+
+logger = logging.getLogger("vastfolket.imports")
+Opener = Callable[[Path], AbstractContextManager[Source]]
+
+
+class ImportFailed(Exception):
+    """The run stopped; ``code`` is the exit code, the message says why, ``outcomes`` are
+    the files done before."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.outcomes = code, list[Outcome]()
+
+
+def navet_reader() -> Opener:
+    """The Navet reader's ``open_delivery``."""
+    try:
+        from resolvers.imports.navet import open_delivery
+    except ImportError as error:
+        raise ImportFailed(USAGE, f"the Navet file reader cannot be loaded: {error}") from None
+    return open_delivery
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256, so that a file applied before is known without reading it."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def delivery_order(paths: list[Path], opener: Opener) -> list[Path]:
+    """By (BestallningsId, JobbId, FilNr) when every file says; else as given."""
+    keys = []
+    for path in paths:
+        try:
+            with opener(path) as source:
+                delivery = source.delivery
+        except ValueError:  # refused when it is applied, in its turn
+            return paths
+        if delivery is None:
+            return paths
+        keys.append((delivery.order_id, delivery.job_id, delivery.file_no))
+    return [path for _, path in sorted(zip(keys, paths, strict=True), key=lambda pair: pair[0])]
+
+
+class Shown:
+    """Progress of one file: a rich bar on a terminal, else a JSON log line every 5 s."""
+
+    def __init__(self, name: str, total: int | None, bar: Progress | None) -> None:
+        self.name, self.total, self.bar = name, total, bar
+        self.task = bar.add_task(name, total=total) if bar else None
+        self.started = self.logged = time.monotonic()
+
+    def read(self, records: int) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, completed=records)
+            return
+        now = time.monotonic()
+        if now - self.logged >= 5:
+            self.logged = now
+            rate = records / max(now - self.started, 1e-6)
+            logger.info("import progress", extra={
+                "file": self.name, "records": records, "of": self.total,
+                "records_per_second": round(rate),
+            })  # fmt: skip
+
+    def applying(self) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, description=f"{self.name} (applying)")
+        else:
+            logger.info("import applying", extra={"file": self.name})
+
+
+class RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text("" if task.speed is None else f"{task.speed:,.0f} records/s")
+
+
+def progress_bar(console: Console) -> Progress:
+    """Records read of AntalPoster, the rate, and the time left at that rate."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TaskProgressColumn(), RateColumn(), TimeRemainingColumn(), console=console,
+    )  # fmt: skip
+
+
+async def run(
+    url: str,
+    paths: list[Path],
+    options: Options,
+    opener: Opener,
+    console: Console,
+) -> list[Outcome]:
+    """Apply ``paths`` in delivery order; every outcome, or ImportFailed."""
+    interactive = sys.stdout.isatty()
+    if not interactive:
+        configure_logging("json", "INFO")
+    try:
+        connection = await asyncpg.connect(url)
+    except Exception as error:
+        if database_unavailable(error):
+            raise _unreachable(error) from None
+        raise
+    outcomes: list[Outcome] = []
+    try:
+        for path in delivery_order(paths, opener):
+            outcomes.append(await _one(connection, path, options, opener, console, interactive))
+    except ImportFailed as failed:
+        failed.outcomes = outcomes
+        raise
+    finally:
+        await connection.close()
+    return outcomes
+
+
+async def _one(
+    connection: asyncpg.Connection,
+    path: Path,
+    options: Options,
+    opener: Opener,
+    console: Console,
+    interactive: bool,
+) -> Outcome:
+    hint = await asyncio.to_thread(sha256_of, path)
+    with ExitStack() as opened:
+        try:
+            source = opened.enter_context(opener(path))
+        except ValueError as error:  # the reader refuses the file before its first record
+            await ledger.record_failure(connection, None, path.name, (hint, None, 0, str(error)))
+            raise ImportFailed(REFUSED, f"refused, nothing of it was applied: {error}") from None
+        total = source.delivery.records_in_file if source.delivery else None
+        bar = progress_bar(console) if interactive else None
+        file_options = replace(options, sha256_hint=hint, progress=Shown(path.name, total, bar))
+        try:
+            with bar if bar is not None else nullcontext():
+                outcome = await apply_file(connection, source, path.name, file_options)
+        except ImportRefused as refused:
+            raise ImportFailed(REFUSED, f"refused, nothing of it was applied: {refused}") from None
+        except ImportBusy as busy:
+            raise ImportFailed(BUSY, str(busy)) from None
+        except Exception as error:
+            if database_unavailable(error):
+                raise _unreachable(error) from None
+            raise
+    logger.info(f"import {outcome.status}", extra={
+        "file": path.name, "records": outcome.records, "counts": outcome.counts,
+        "seconds": round(outcome.seconds, 1),
+    })  # fmt: skip
+    return outcome
+
+
+def summary(outcomes: list[Outcome]) -> Table:
+    """One column per file: its status, records, each count and seconds."""
+    table = Table(title="Import")
+    table.add_column("")
+    for outcome in outcomes:
+        table.add_column(outcome.name, justify="right")
+    table.add_row("status", *(outcome.status for outcome in outcomes))
+    table.add_row("records", *(str(outcome.records) for outcome in outcomes))
+    for count in COUNTS:
+        label = count.replace("_", " ")
+        table.add_row(label, *(str(outcome.counts.get(count, "")) for outcome in outcomes))
+    table.add_row("seconds", *(f"{outcome.seconds:.1f}" for outcome in outcomes))
+    return table
+
+
+async def prepared(url: str) -> None:
+    """The schema migrated, or ImportFailed when the database cannot be reached."""
+    try:
+        await prepare(url)
+    except Exception as error:
+        if database_unavailable(error):
+            raise _unreachable(error) from None
+        raise
+
+
+def _unreachable(error: BaseException) -> ImportFailed:
+    return ImportFailed(UNAVAILABLE, f"the database cannot be reached: {error}")
+
+
+def command(files: list[Path], *, full: bool, dry_run: bool, wait: bool) -> None:
+    """The command: exits with the run's code (0 when every file is applied or was)."""
+    settings = Settings()
+    options = Options(region=settings.region_county, full=full, dry_run=dry_run, wait=wait)
+    progress = Console(stderr=True)
+    try:
+        opener = navet_reader()
+        url = database_url(settings)
+        asyncio.run(prepared(url))
+        outcomes = asyncio.run(run(url, files, options, opener, progress))
+    except ImportFailed as failed:
+        if failed.outcomes:
+            Console().print(summary(failed.outcomes))
+        typer.echo(f"Error: {failed}", err=True)
+        raise typer.Exit(failed.code) from None
+    Console().print(summary(outcomes))

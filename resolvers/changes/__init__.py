@@ -1,0 +1,1 @@
+"""The change feed: the register's change events, in the order integrated systems read them."""

@@ -1,0 +1,63 @@
+"""Loading an empty register in bulk: its secondary indexes and foreign keys set aside.
+
+Maintaining a trigram index and checking a foreign key row by row cost more than the
+rows themselves; building the index and validating the key once, afterwards, costs a
+fraction. Indexes and keys are read from the catalog (whichever migrations made them)
+and dropped and re-created inside the file's transaction: should the file fail, the
+rollback brings them back as they were. Dropping them takes the tables' exclusive lock
+until the commit, so lookups wait meanwhile — which only this path does, and only into
+an empty register, where a lookup has nothing to find yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+REGISTER_TABLES = ["person", "address", "relation"]
+
+# Indexes that back no constraint (the primary and unique keys stay: they are what
+# the load's own statements check against).
+SECONDARY_INDEXES = """
+SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
+FROM pg_index AS i
+WHERE i.indrelid = ANY ($1::text[]::regclass[])
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conindid = i.indexrelid)
+ORDER BY i.indexrelid
+"""
+FOREIGN_KEYS = """
+SELECT
+    c.conrelid::regclass::text AS owner,
+    quote_ident(c.conname) AS name,
+    pg_get_constraintdef(c.oid) AS definition
+FROM pg_constraint AS c
+WHERE c.contype = 'f'
+  AND c.conrelid = ANY ($1::text[]::regclass[])
+ORDER BY c.oid
+"""
+# An import's sorts, hashes and index builds over a few million rows fit in memory rather
+# than spilling to disk (for its own transaction only).
+MEMORY = """
+SELECT set_config('work_mem', '128MB', true), set_config('maintenance_work_mem', '512MB', true)
+"""
+
+
+@asynccontextmanager
+async def indexes_set_aside(connection: asyncpg.Connection) -> AsyncIterator[None]:
+    """Drop the register's secondary indexes and foreign keys; re-create them after."""
+    indexes = await connection.fetch(SECONDARY_INDEXES, REGISTER_TABLES)
+    keys = await connection.fetch(FOREIGN_KEYS, REGISTER_TABLES)
+    # Names and definitions come from the catalog, already quoted: no value is spliced.
+    for key in keys:
+        await connection.execute(f"ALTER TABLE {key['owner']} DROP CONSTRAINT {key['name']}")
+    for index in indexes:
+        await connection.execute(f"DROP INDEX {index['name']}")
+    yield
+    for index in indexes:
+        await connection.execute(index["definition"])
+    for key in keys:
+        await connection.execute(
+            f"ALTER TABLE {key['owner']} ADD CONSTRAINT {key['name']} {key['definition']}"
+        )

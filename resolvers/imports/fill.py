@@ -1,0 +1,56 @@
+"""The fast path: a full extract into an empty register, written while it is read.
+
+See ``resolvers.imports.full`` for what it writes and ``resolvers.imports.pipeline`` for
+how. The caller's ``check`` runs once every record is read, before the indexes are
+built again: it may refuse the file, or find it applied already; either way the
+transaction then rolls back and nothing of it stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+
+import asyncpg
+
+from resolvers.imports import bulk, full, numbers, pipeline, plan
+from resolvers.imports.records import Record
+from resolvers.imports.rounds import Counts, add, no_counts
+
+
+async def fill_empty(
+    connection: asyncpg.Connection,
+    records: Iterator[Record],
+    progress: Callable[[int], None],
+    check: Callable[[int], Awaitable[None]],
+    ids: tuple[str, int, int],
+) -> Counts:
+    """Write ``records`` into the empty register; the counts of what they did.
+
+    ``ids``: the region's county code, the full delivery and the file's ledger row.
+    """
+    region, extract, file_id = ids
+    async with bulk.indexes_set_aside(connection):
+        await connection.execute(full.CREATE_CONTEXT)
+        await connection.execute(full.SET_CONTEXT, region, extract, file_id)
+        read = await pipeline.stream_in_chunks(connection, records, full.FILL_CHUNK, progress)
+        await check(read)
+        superseded = await _rewrite_doubled(connection)
+        await connection.execute(full.PURGE_RELATIONS_TO_PROTECTED)
+    created, protected, for_persons = await connection.fetchrow(full.WRITTEN_COUNTS)
+    counts = no_counts()
+    counts.update(created=created, protected=protected, unchanged=superseded)
+    counts["skipped"] = for_persons - created - protected - superseded
+    await connection.execute(plan.NO_LATER_RECORDS)  # number changes: one round, by PostId
+    add(counts, await numbers.apply_number_changes(connection, 1, extract, file_id))
+    return counts
+
+
+async def _rewrite_doubled(connection: asyncpg.Connection) -> int:
+    """Write persons with several records again from their latest; how many records
+    their earlier ones were."""
+    await connection.execute(full.DOUBLED)
+    superseded = int(await connection.fetchval(full.SUPERSEDED))
+    if superseded:
+        await connection.execute(full.UNWRITE_DOUBLED)
+        await connection.execute(full.WRITE_CHUNK)
+    return superseded

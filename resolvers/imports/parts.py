@@ -1,0 +1,116 @@
+"""A round's addresses and relations as the records leave them, and whether they changed.
+
+``import_address`` and ``import_relation`` hold the lists each changing record brings
+(a total record, or one that carries the part); a part changed when the stored rows and
+the new ones differ as sets (EXCEPT compares NULLs as equal, as the register means them).
+"""
+
+from __future__ import annotations
+
+from resolvers.imports.staging import ADDRESS_FIELDS, ADDRESS_KINDS
+
+ADDRESS_COLUMNS = ", ".join(("kind", *ADDRESS_FIELDS))
+RELATION_COLUMNS = "kind, related_personnummer, valid_from, valid_to"
+
+
+def _address_values(record: str) -> str:
+    """The record's three addresses as rows of (kind, fields…): one per kind."""
+    rows = (
+        "('{kind}', {fields})".format(
+            kind=kind,
+            fields=", ".join(f"{record}.{kind.lower()}_{name}" for name in ADDRESS_FIELDS),
+        )
+        for kind in ADDRESS_KINDS
+    )
+    return ",\n        ".join(rows)
+
+
+# The addresses of records whose part is new (kinds not delivered are not rows). Also
+# what the fast path writes: ``ADDRESS_VALUES`` is the lateral list for a staged row r.
+ADDRESS_VALUES = f"""CROSS JOIN LATERAL (
+    VALUES
+        {_address_values("r")}
+) AS a ({ADDRESS_COLUMNS})"""
+
+NEW_ADDRESSES = f"""
+CREATE TEMP TABLE import_address ON COMMIT DROP AS
+SELECT n.post_id, a.*
+FROM import_next AS n
+JOIN import_record AS r ON r.post_id = n.post_id
+{ADDRESS_VALUES}
+WHERE n.new_addresses
+  AND a.kind = ANY (r.address_kinds)
+"""
+
+ADDRESSES_CHANGED = f"""
+WITH stored AS (
+    SELECT n.post_id, {", ".join(f"a.{c}" for c in ("kind", *ADDRESS_FIELDS))}
+    FROM import_next AS n
+    JOIN address AS a ON a.person_id = n.person_id
+    WHERE n.new_addresses AND n.action = 'UPDATE'
+), wanted AS (
+    SELECT a.*
+    FROM import_address AS a
+    JOIN import_next AS n ON n.post_id = a.post_id
+    WHERE n.action = 'UPDATE'
+), differ AS (
+    (SELECT * FROM stored EXCEPT ALL SELECT * FROM wanted)
+    UNION ALL
+    (SELECT * FROM wanted EXCEPT ALL SELECT * FROM stored)
+)
+UPDATE import_next
+SET addresses_changed = true
+WHERE post_id IN (SELECT post_id FROM differ)
+"""
+
+# A relation whose relative is protected is never stored (their relatives' rows pointing
+# at them are purged too); of two relations of one kind to one relative (married twice
+# to the same person) the register keeps one: the open one, else the latest.
+RELATION_OF_ONE_KIND = """
+    AND NOT EXISTS (
+        SELECT 1
+        FROM person AS q
+        WHERE q.personnummer = u.related_personnummer
+          AND q.protection IS NOT NULL
+    )"""
+RELATIONS_UNNESTED = """CROSS JOIN LATERAL unnest(
+    r.relation_kinds, r.relation_numbers, r.relation_from, r.relation_to
+) AS u (kind, related_personnummer, valid_from, valid_to)"""
+PREFERRED_RELATION = (
+    "u.kind, u.related_personnummer, u.valid_to DESC NULLS FIRST, u.valid_from DESC"
+)
+
+NEW_RELATIONS = f"""
+CREATE TEMP TABLE import_relation ON COMMIT DROP AS
+SELECT DISTINCT ON (n.post_id, u.kind, u.related_personnummer)
+    n.post_id, u.kind, u.related_personnummer, u.valid_from, u.valid_to
+FROM import_next AS n
+JOIN import_record AS r ON r.post_id = n.post_id
+{RELATIONS_UNNESTED}
+WHERE n.new_relations
+{RELATION_OF_ONE_KIND}
+ORDER BY n.post_id, {PREFERRED_RELATION}
+"""
+
+RELATIONS_CHANGED = f"""
+WITH stored AS (
+    SELECT n.post_id, {", ".join(f"s.{c.strip()}" for c in RELATION_COLUMNS.split(","))}
+    FROM import_next AS n
+    JOIN relation AS s ON s.person_id = n.person_id
+    WHERE n.new_relations AND n.action = 'UPDATE'
+), wanted AS (
+    SELECT w.*
+    FROM import_relation AS w
+    JOIN import_next AS n ON n.post_id = w.post_id
+    WHERE n.action = 'UPDATE'
+), differ AS (
+    (SELECT * FROM stored EXCEPT ALL SELECT * FROM wanted)
+    UNION ALL
+    (SELECT * FROM wanted EXCEPT ALL SELECT * FROM stored)
+)
+UPDATE import_next
+SET relations_changed = true
+WHERE post_id IN (SELECT post_id FROM differ)
+"""
+
+ANALYZE_PARTS = "ANALYZE import_address, import_relation"

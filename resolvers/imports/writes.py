@@ -1,0 +1,205 @@
+"""The statements that write a round's plan into the register and its change events.
+
+Each reads ``import_plan`` / ``import_next`` (``resolvers.imports.plan``) and the parts
+(``resolvers.imports.parts``); ``$1`` is, where it appears, the full delivery carrying
+the records (NULL for a change notice) or the ledger row of the file.
+"""
+
+from __future__ import annotations
+
+from resolvers.imports.parts import ADDRESS_COLUMNS, RELATION_COLUMNS
+
+# Leaving the region: the person goes, with their addresses and relations (cascade).
+LEAVE = """
+DELETE FROM person AS p
+USING import_plan AS pl
+WHERE p.id = pl.person_id
+  AND pl.action = 'LEAVE'
+"""
+
+# A protected person keeps the number, the birth date it tells and the mark; nothing else.
+PROTECT = """
+UPDATE person AS p
+SET first_names = NULL,
+    given_name_code = NULL,
+    middle_name = NULL,
+    last_name = NULL,
+    moved_in_date = NULL,
+    key_code = NULL,
+    property_designation = NULL,
+    civil_status = NULL,
+    civil_status_date = NULL,
+    deregistration_code = NULL,
+    deregistration_date = NULL,
+    protection = coalesce(r.protection, p.protection),
+    post_id = r.post_id,
+    changed_at = NULL,
+    full_extract = coalesce($1::bigint, p.full_extract),
+    updated_at = now()
+FROM import_plan AS pl
+JOIN import_record AS r ON r.post_id = pl.post_id
+WHERE p.id = pl.person_id
+  AND pl.action IN ('PROTECT', 'KEEP_PROTECTED')
+"""
+
+PROTECT_NEW = """
+INSERT INTO person (personnummer, birth_date, protection, post_id, full_extract)
+SELECT r.personnummer, personnummer_birth_date(r.personnummer), r.protection, r.post_id, $1::bigint
+FROM import_plan AS pl
+JOIN import_record AS r ON r.post_id = pl.post_id
+WHERE pl.action = 'PROTECT_NEW'
+"""
+
+PURGE_ADDRESSES = """
+DELETE FROM address AS a
+USING import_plan AS pl
+WHERE a.person_id = pl.person_id
+  AND pl.action = 'PROTECT'
+"""
+PURGE_RELATIONS = """
+DELETE FROM relation AS rel
+USING import_plan AS pl
+WHERE rel.person_id = pl.person_id
+  AND pl.action = 'PROTECT'
+"""
+# Other persons' relations pointing at the newly protected: no row anywhere names them.
+PURGE_RELATIONS_TO = """
+DELETE FROM relation AS rel
+USING import_plan AS pl
+WHERE rel.related_personnummer = pl.personnummer
+  AND pl.action IN ('PROTECT', 'PROTECT_NEW')
+"""
+
+_PERSON_FIELDS = (
+    "first_names", "given_name_code", "middle_name", "last_name", "moved_in_date",
+    "key_code", "property_designation", "civil_status", "civil_status_date",
+    "deregistration_code", "deregistration_date",
+)  # fmt: skip
+_SET_FIELDS = ",\n    ".join(f"{name} = n.{name}" for name in _PERSON_FIELDS)
+
+UPDATE_PERSONS = f"""
+UPDATE person AS p
+SET {_SET_FIELDS},
+    protection = NULL,
+    post_id = n.post_id,
+    changed_at = n.changed_at,
+    full_extract = coalesce($1::bigint, p.full_extract),
+    updated_at = now()
+FROM import_next AS n
+WHERE p.id = n.person_id
+  AND n.action IN ('UPDATE', 'LIFT')
+"""
+
+CREATE_PERSONS = f"""
+INSERT INTO person (
+    personnummer, birth_date, {", ".join(_PERSON_FIELDS)}, post_id, changed_at, full_extract
+)
+SELECT
+    n.personnummer, personnummer_birth_date(n.personnummer),
+    {", ".join(f"n.{name}" for name in _PERSON_FIELDS)}, n.post_id, n.changed_at, $1::bigint
+FROM import_next AS n
+WHERE n.action = 'CREATE'
+ORDER BY n.personnummer
+"""
+CREATED_IDS = """
+UPDATE import_next AS n
+SET person_id = p.id
+FROM person AS p
+WHERE n.action = 'CREATE'
+  AND p.personnummer = n.personnummer
+"""
+
+DELETE_ADDRESSES = """
+DELETE FROM address AS a
+USING import_next AS n
+WHERE a.person_id = n.person_id
+  AND n.addresses_changed
+"""
+INSERT_ADDRESSES = f"""
+INSERT INTO address (person_id, {ADDRESS_COLUMNS})
+SELECT n.person_id, {", ".join(f"a.{c.strip()}" for c in ADDRESS_COLUMNS.split(","))}
+FROM import_address AS a
+JOIN import_next AS n ON n.post_id = a.post_id
+WHERE n.action <> 'UPDATE' OR n.addresses_changed
+"""
+DELETE_RELATIONS = """
+DELETE FROM relation AS rel
+USING import_next AS n
+WHERE rel.person_id = n.person_id
+  AND n.relations_changed
+"""
+INSERT_RELATIONS = f"""
+INSERT INTO relation (person_id, {RELATION_COLUMNS})
+SELECT n.person_id, {", ".join(f"w.{c.strip()}" for c in RELATION_COLUMNS.split(","))}
+FROM import_relation AS w
+JOIN import_next AS n ON n.post_id = w.post_id
+WHERE n.action <> 'UPDATE' OR n.relations_changed
+"""
+
+# Every event of the round in PostId order. $1: the ledger row of the file.
+ROUND_EVENTS = """
+INSERT INTO change_event (personnummer, kind, parts, recorded_at, post_id, import_file_id)
+SELECT e.personnummer, e.kind, e.parts, e.recorded_at, e.post_id, $1
+FROM (
+    SELECT pl.post_id AS turn, pl.personnummer, 'PROTECTED' AS kind, NULL::text[] AS parts,
+        NULL::timestamp AS recorded_at, NULL::bigint AS post_id
+    FROM import_plan AS pl
+    WHERE pl.action IN ('PROTECT', 'PROTECT_NEW')
+    UNION ALL
+    SELECT pl.post_id, pl.personnummer, 'LEFT', NULL, r.changed_at, r.post_id
+    FROM import_plan AS pl
+    JOIN import_record AS r ON r.post_id = pl.post_id
+    WHERE pl.action = 'LEAVE'
+      AND pl.stored_protection IS NULL
+    UNION ALL
+    SELECT n.post_id, n.personnummer, n.event, CASE WHEN n.event = 'CHANGED' THEN n.parts END,
+        n.changed_at, n.post_id
+    FROM import_next AS n
+    WHERE n.event IS NOT NULL
+) AS e
+ORDER BY e.turn
+"""
+
+# Lifting a protection restores the relatives' rows pointing back at the person, as the
+# person's own record implies them (docs/imports.md), with a CHANGED event for each
+# relative who got one. $1: the ledger row of the file.
+LIFTED_RELATIONS = f"""
+WITH restored AS (
+    INSERT INTO relation (person_id, {RELATION_COLUMNS})
+    SELECT
+        q.id,
+        CASE w.kind
+            WHEN 'B' THEN 'F'
+            WHEN 'MO' THEN 'B'
+            WHEN 'FA' THEN 'B'
+            WHEN 'F' THEN 'B'
+            WHEN 'V' THEN 'VF'
+            WHEN 'VF' THEN 'V'
+            ELSE w.kind
+        END,
+        n.personnummer, w.valid_from, w.valid_to
+    FROM import_relation AS w
+    JOIN import_next AS n ON n.post_id = w.post_id
+    JOIN person AS q ON q.personnummer = w.related_personnummer
+    WHERE n.action = 'LIFT'
+      AND q.protection IS NULL
+    ORDER BY n.post_id
+    ON CONFLICT DO NOTHING
+    RETURNING person_id
+)
+INSERT INTO change_event (personnummer, kind, parts, import_file_id)
+SELECT q.personnummer, 'CHANGED', ARRAY['RELATIONS'], $1
+FROM (SELECT DISTINCT person_id FROM restored) AS r
+JOIN person AS q ON q.id = r.person_id
+ORDER BY q.personnummer
+"""
+
+# A full extract carries its persons even where their record was older than the stored.
+CARRIED_STALE = """
+UPDATE person AS p
+SET full_extract = $1
+FROM import_plan AS pl
+WHERE p.id = pl.person_id
+  AND pl.action = 'STALE'
+  AND p.full_extract IS DISTINCT FROM $1
+"""
