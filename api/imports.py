@@ -1,7 +1,10 @@
 """``vastfolket import``: applying delivery files, with progress, a summary and exit codes.
 
-Files are applied one by one, each in its own transaction, in delivery order — by
-(BestallningsId, JobbId, FilNr) when every file names its delivery, else as given. The
+Files are applied one by one, each in its own transaction, in delivery order — by the
+day they take effect (Effektueringsdatum), a full extract before the notices of its day,
+then (BestallningsId, JobbId, FilNr) — when every file names its delivery, else as given.
+A full extract and the notices that follow it are different orders, so the order id alone
+would not say which comes first. The
 first file refused stops the run: the files after it depend on it. Progress is a bar on
 a terminal, JSON log lines otherwise; the summary table follows on stdout.
 """
@@ -9,6 +12,7 @@ a terminal, JSON log lines otherwise; the summary table follows on stdout.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import logging
 import sys
@@ -40,6 +44,7 @@ from api.settings import Settings
 from resolvers.db import database_unavailable
 from resolvers.imports import ledger
 from resolvers.imports.apply import apply_file
+from resolvers.imports.records import FULL
 from resolvers.imports.rounds import COUNTS
 from resolvers.imports.source import ImportBusy, ImportRefused, Options, Outcome, Source
 
@@ -75,7 +80,8 @@ def sha256_of(path: Path) -> str:
 
 
 def delivery_order(paths: list[Path], opener: Opener) -> list[Path]:
-    """By (BestallningsId, JobbId, FilNr) when every file says; else as given."""
+    """By effective day, full extract first, then (BestallningsId, JobbId, FilNr) when
+    every file says; else as given."""
     keys = []
     for path in paths:
         try:
@@ -85,7 +91,9 @@ def delivery_order(paths: list[Path], opener: Opener) -> list[Path]:
             return paths
         if delivery is None:
             return paths
-        keys.append((delivery.order_id, delivery.job_id, delivery.file_no))
+        day = delivery.effective_date or dt.date.min
+        notice = delivery.kind != FULL
+        keys.append((day, notice, delivery.order_id, delivery.job_id, delivery.file_no))
     return [path for _, path in sorted(zip(keys, paths, strict=True), key=lambda pair: pair[0])]
 
 
