@@ -149,9 +149,10 @@ async def _write(
     region, extract, file_id = ids
     await connection.execute(bulk.MEMORY)
     await staging.create(connection)
-    if extract is not None and await connection.fetchval(full.REGISTER_IS_EMPTY):
-        return await fill.fill_empty(
-            connection, records, counting, check, (region, extract, file_id)
+    if extract is not None and await connection.fetchval(full.ONLY_THIS_DELIVERY, extract):
+        empty = await connection.fetchval(full.REGISTER_IS_EMPTY)
+        return await fill.fill_new(
+            connection, records, counting, check, (region, extract, file_id), empty=empty
         )
     await staging.stream(connection, records, FULL if extract else CHANGES, counting)
     await check(counting.records)

@@ -1,5 +1,10 @@
 """The fast path: a full extract into an empty register, written while it is read.
 
+The later files of a full delivery that comes in several take it too, while the register
+holds nothing but what the delivery's earlier files wrote: their persons are new as well.
+Only into an empty register are the indexes set aside (rebuilding them over the persons
+already written, for every file, would cost more than keeping them up to date).
+
 See ``resolvers.imports.full`` for what it writes and ``resolvers.imports.pipeline`` for
 how. The caller's ``check`` runs once every record is read, before the indexes are
 built again: it may refuse the file, or find it applied already; either way the
@@ -9,6 +14,7 @@ transaction then rolls back and nothing of it stays.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import nullcontext
 
 import asyncpg
 
@@ -17,19 +23,22 @@ from resolvers.imports.records import Record
 from resolvers.imports.rounds import Counts, add, no_counts
 
 
-async def fill_empty(
+async def fill_new(
     connection: asyncpg.Connection,
     records: Iterator[Record],
     progress: Callable[[int], None],
     check: Callable[[int], Awaitable[None]],
     ids: tuple[str, int, int],
+    *,
+    empty: bool,
 ) -> Counts:
-    """Write ``records`` into the empty register; the counts of what they did.
+    """Write ``records``, persons new to the register; the counts of what they did.
 
     ``ids``: the region's county code, the full delivery and the file's ledger row.
+    ``empty``: the register is empty (its indexes are then set aside and built after).
     """
     region, extract, file_id = ids
-    async with bulk.indexes_set_aside(connection):
+    async with bulk.indexes_set_aside(connection) if empty else nullcontext():
         await connection.execute(full.CREATE_CONTEXT)
         await connection.execute(full.SET_CONTEXT, region, extract, file_id)
         read = await pipeline.stream_in_chunks(connection, records, full.FILL_CHUNK, progress)

@@ -23,6 +23,12 @@ from resolvers.imports.parts import (
 )
 
 REGISTER_IS_EMPTY = "SELECT NOT EXISTS (SELECT 1 FROM person)"
+# The register holds only what earlier files of this same full delivery wrote (a large
+# extract comes in several files): the file's persons are new too, nothing to compare.
+ONLY_THIS_DELIVERY = """
+SELECT NOT EXISTS (SELECT 1 FROM person WHERE full_extract IS DISTINCT FROM $1)
+   AND NOT EXISTS (SELECT 1 FROM change_event WHERE kind <> 'CREATED' AND kind <> 'PROTECTED')
+"""
 
 # What the chunk statements need to know (they are sent without parameters).
 CREATE_CONTEXT = """

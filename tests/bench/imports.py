@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import statistics
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +32,8 @@ from resolvers.imports.apply import apply_file
 from resolvers.imports.records import CHANGES, FULL, Delivery, Record
 from resolvers.imports.source import Options
 from tests.bench import synthetic
+from tests.bench.memory import Memory
+from tests.bench.navet import import_demo
 
 DATABASE = "vastfolket_import_bench"
 
@@ -48,28 +50,6 @@ class Generated:
 
     def records(self) -> Iterator[Record]:
         return self._records
-
-
-class Memory:
-    """Peak resident memory of this process, sampled every 50 ms while running."""
-
-    def __init__(self) -> None:
-        self.peak, self._stop = 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        process = psutil.Process()
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, process.memory_info().rss)
-
-    def __enter__(self) -> Memory:
-        self.peak = psutil.Process().memory_info().rss
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _slow_statements(record: asyncpg.connection.LoggedQuery) -> None:
@@ -131,7 +111,7 @@ def parsed(records: Iterator[Record], microseconds: float) -> Iterator[Record]:
         yield record
 
 
-async def run(directory: Path, persons: int, changes: int, parse_us: float, again: bool) -> None:
+async def fresh_database(directory: Path) -> str:
     server = start_embedded(directory)
     admin = await asyncpg.connect(server)
     await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
@@ -141,6 +121,26 @@ async def run(directory: Path, persons: int, changes: int, parse_us: float, agai
     connection = await asyncpg.connect(url)
     await migrate(connection)
     await connection.close()
+    return url
+
+
+async def run_navet(directory: Path, persons: int) -> None:
+    """The demo's Navet files for ``persons``, through the reader, into an empty register."""
+    url = await fresh_database(directory)
+    started = time.monotonic()
+    results, (start, peak) = await import_demo(url, directory, persons, dt.date.today())
+    for result in results:
+        print(result.line(), flush=True)
+    seconds, records = time.monotonic() - started, sum(r.records for r in results)
+    print(
+        f"all files: {records} records in {seconds:.1f} s ({records / seconds:,.0f}/s); "
+        f"resident memory {start / 2**20:.0f} MiB at the start, {peak / 2**20:.0f} MiB at peak",
+        flush=True,
+    )
+
+
+async def run(directory: Path, persons: int, changes: int, parse_us: float, again: bool) -> None:
+    url = await fresh_database(directory)
     full = Generated(FULL, parsed(synthetic.full_extract(persons), parse_us), persons, 1)
     await _import(url, full, persons, "full extract into an empty register")
     if not changes:
@@ -167,7 +167,16 @@ def main() -> None:
         "--parse-us", type=float, default=0.0, help="CPU per record a reader would spend."
     )
     parser.add_argument("--again", action="store_true", help="Then the full extract again.")
+    parser.add_argument(
+        "--navet",
+        action="store_true",
+        help="Import the demo's Navet files (written once, cached in --dir) through the "
+        "reader instead of synthetic records.",
+    )
     options = parser.parse_args()
+    if options.navet:
+        asyncio.run(run_navet(options.dir, options.persons))
+        return
     asyncio.run(run(options.dir, options.persons, options.changes, options.parse_us, options.again))
 
 
