@@ -67,7 +67,7 @@ async def test_name_search_statement_reads_the_trigram_index(pool: asyncpg.Pool)
                 )
                 await connection.execute("DEALLOCATE search")
                 plan = "\n".join(row[0] for row in explained)
-                assert "Bitmap Index Scan on person_search_last_name_trgm" in plan, (tier, plan)
+                assert "Bitmap Index Scan on person_search_names_trgm" in plan, (tier, plan)
         finally:
             await connection.execute("RESET enable_seqscan")
 

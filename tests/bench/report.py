@@ -21,6 +21,7 @@ METRICS = (
     "cpu_ms_per_request",
     "db_cpu_ms_per_request",
     "statements_per_request",
+    "top_statement_ms",
 )
 HEADLINE_CONNECTIONS = 32
 
@@ -98,6 +99,7 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 PEER_TITLES = {
     "postgraphile": "PostGraphile 5, 1 Node process",
     "unlogged": "this API without access log writes, 1 uvicorn worker",
+    "search-before": "this API with the name search before migration 0008, 1 uvicorn worker",
 }
 
 
@@ -114,6 +116,7 @@ def print_table(
         table.add_column(header, justify="right")
     table.add_column("DB CPU ms/req ours/peer", justify="right")
     table.add_column("SQL/req ours/peer", justify="right")
+    table.add_column("top SQL ms ours/peer", justify="right")
     for name, workload in workloads.items():
         for connections, e in workload["connections"].items():
             table.add_row(
@@ -130,5 +133,6 @@ def print_table(
                 f"{_fmt(e['peer_db_cpu_ms_per_request'], 2)}",
                 f"{_fmt(e['ours_statements_per_request'], 2)} / "
                 f"{_fmt(e['peer_statements_per_request'], 2)}",
+                f"{_fmt(e['ours_top_statement_ms'], 2)} / {_fmt(e['peer_top_statement_ms'], 2)}",
             )
     console.print(table)

@@ -1,10 +1,11 @@
 """Interleaved rounds: per workload and connection count, warm both servers, then A B A B.
 
 Each round records wrk's rate and percentiles, the server's CPU time (process and
-children) and the database's (all PostgreSQL processes) per request, and the SQL
-statements per request that pg_stat_statements counted. After wrk stops, the requests it
-left in flight (one per connection) are let finish: they count as served in the per-request
-figures, and do not spill into the next round.
+children) and the database's (all PostgreSQL processes) per request, the SQL
+statements per request that pg_stat_statements counted and the mean execution time of
+the one that took the most time (for the search workload, the name search). After wrk
+stops, the requests it left in flight (one per connection) are let finish: they count as
+served in the per-request figures, and do not spill into the next round.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class Round:
     cpu_ms_per_request: float
     db_cpu_ms_per_request: float
     statements_per_request: float
+    # pg_stat_statements: mean execution time of the statement that took the most time.
+    top_statement_ms: float
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,6 +91,7 @@ class RoundRunner:
         statements = await self.counter.settle()
         cpu_after = server.cpu_seconds()
         db_after = process_tree_cpu(self.database_pid)
+        top_statement_ms = await self.counter.dearest_ms()
         served = result.requests + connections
         per_request = 1000 / served
         return Round(
@@ -104,6 +108,7 @@ class RoundRunner:
             cpu_ms_per_request=(cpu_after - cpu_before) * per_request,
             db_cpu_ms_per_request=(db_after - db_before) * per_request,
             statements_per_request=statements / served,
+            top_statement_ms=top_statement_ms,
         )
 
     async def _wrk(
@@ -118,5 +123,5 @@ class RoundRunner:
             f"{done.server:>4}: {done.rps:8.1f} req/s  p50 {done.p50_ms:7.1f} ms  "
             f"p99 {done.p99_ms:7.1f} ms  cpu {done.cpu_ms_per_request:6.2f} ms/req  "
             f"db {done.db_cpu_ms_per_request:6.2f} ms/req  "
-            f"sql {done.statements_per_request:5.2f}/req"
+            f"sql {done.statements_per_request:5.2f}/req  top sql {done.top_statement_ms:6.2f} ms"
         )

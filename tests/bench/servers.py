@@ -113,11 +113,19 @@ def ensure_peer_installed() -> None:
         raise RuntimeError(f"PostGraphile 5 needs Node 22 or later, not {version.stdout}")
 
 
+# The API as it runs, and its variants that serve only as a benchmark's peer.
+VARIANTS = {
+    "ours": "uvicorn",
+    "unlogged": "tests.bench.unlogged",  # the access log's writes skipped
+    "search-before": "tests.bench.search_before",  # the previous name search statement
+}
+
+
 def start_ours(
-    database_url: str, bench_dir: Path, logs: Path, *, name: str = "ours", logged: bool = True
+    database_url: str, bench_dir: Path, logs: Path, *, name: str = "ours", variant: str = "ours"
 ) -> Server:
-    """The API under uvicorn, one worker; ``logged=False`` skips the access log's writes
-    (``tests.bench.unlogged``), only to measure what logging costs."""
+    """The API under uvicorn, one worker; a ``variant`` other than ``ours`` is one of
+    ``VARIANTS``, only to measure what it changes."""
     keys = bench_dir / "keys"
     token = mint_dev_token(Settings(data_dir=keys), subject="bench", tier=Tier.RELATIONS)
     env = {
@@ -128,9 +136,8 @@ def start_ours(
         "VASTFOLKET_SEARCH_MAX_MATCHES": "200",
     }
     port = free_port()
-    runner = ("uvicorn",) if logged else ("tests.bench.unlogged",)
     command = [
-        *(sys.executable, "-m", *runner, "api.app:create_app", "--factory"),
+        *(sys.executable, "-m", VARIANTS[variant], "api.app:create_app", "--factory"),
         *("--workers", "1", "--no-access-log", "--port", str(port)),
         *("--http", "api.server:HttpProtocol"),  # as in production (docs/operations.md)
     ]
