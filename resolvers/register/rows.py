@@ -176,7 +176,7 @@ class PersonRow(NamedTuple):
         code = self.deregistration_code
         if code is None:
             return None
-        return DeregistrationRow(code, codes.DEREGISTRATION[code], self.deregistration_date)
+        return DeregistrationRow(code, codes.DEREGISTRATION[code].swedish, self.deregistration_date)
 
 
 class RelationRow(NamedTuple):

@@ -13,8 +13,8 @@ from resolvers.audit.log_search import LogEntry
 from schema.cursors import LOG, encode_cursor
 from schema.directives import Tier
 from schema.engine.disclosure import discloses_nothing
+from schema.register.codes import Source
 from schema.register.connection import PageInfo
-from schema.register.person import Source
 
 
 @strawberry.enum(description="Vad som loggades — what an access log entry records.")
