@@ -92,6 +92,13 @@ class Person:
     personnummer: str = strawberry.field(
         description="Personnummer (or samordningsnummer) — canonical 12 digits, YYYYMMDDNNNC."
     )
+    former_personnummer: str | None = strawberry.field(
+        description="Tidigare personnummer — the number this lookup asked for, when "
+        "Skatteverket has replaced it (hänvisning) by the person's current `personnummer`: "
+        "records kept under the old number belong to this person. Null when the lookup "
+        "asked for the current number, and wherever persons are listed (intervals, name "
+        "searches, relations), which show current numbers only."
+    )
     is_coordination_number: bool = strawberry.field(
         description="Samordningsnummer — true if the number is a coordination number "
         "(day of month + 60)."
