@@ -31,7 +31,7 @@ from graphql import DocumentNode, ExecutionResult, FragmentDefinitionNode, get_o
 
 from api.logs import ACCESS_LOG_OUTAGE, DATABASE_OUTAGE
 from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS, DATABASE_UNAVAILABLE_REFUSALS
-from resolvers.audit import access_log
+from resolvers.audit import access_log, log_writer
 from resolvers.audit.access_log import AccessRecord
 from resolvers.db import Database, database_unavailable
 from resolvers.domain.access import Viewer
@@ -87,7 +87,7 @@ class Pipeline:
     def __init__(self, engine: Engine, *, access_log_timeout: float = 2.0) -> None:
         self.engine = engine
         self.access_log_timeout = access_log_timeout
-        self._writers: dict[int, access_log.AccessLogWriter] = {}  # by pool: one per app
+        self._writers: dict[int, log_writer.AccessLogWriter] = {}  # by pool: one per app
 
     async def run(
         self,
@@ -146,10 +146,10 @@ class Pipeline:
         ACCESS_LOG_ROWS.inc(len(record))
         return True
 
-    def _writer(self, pool: asyncpg.Pool) -> access_log.AccessLogWriter:
+    def _writer(self, pool: asyncpg.Pool) -> log_writer.AccessLogWriter:
         writer = self._writers.get(id(pool))
         if writer is None or writer.pool is not pool:
-            writer = access_log.AccessLogWriter(pool, timeout=self.access_log_timeout)
+            writer = log_writer.AccessLogWriter(pool, timeout=self.access_log_timeout)
             self._writers = {id(pool): writer}
         return writer
 

@@ -11,19 +11,15 @@ from strawberry.types import Info
 from resolvers.audit import log_search
 from resolvers.domain.access import Tier as AccessTier
 from resolvers.register import persons
-from resolvers.register.rows import LOCAL, Page
+from resolvers.register.rows import Page
 from schema import arguments, cursors
 from schema.audit.access_log import AccessLogConnection
 from schema.directives import Tier, may_read, requires_role
 from schema.errors import BadUserInput
 from schema.register.connection import PersonConnection, check_page_size
-from schema.register.fallback import PROTECTED_NOTICE, from_skatteverket
-from schema.register.person import PersonResult, ProtectedPerson
-from schema.register.relations_ahead import (
-    load_relations_ahead,
-    load_with_relations,
-    selects_relations,
-)
+from schema.register.lookup import person_by_number
+from schema.register.person import PersonResult
+from schema.register.relations_ahead import load_relations_ahead, selects_relations
 
 AUDIT_ROLE = "audit"
 NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest
@@ -59,7 +55,9 @@ class Query:
     @strawberry.field(
         description="Sök på personnummer — look up one person by personnummer (10 or 12 "
         "digits 0-9, with or without '-', '+' or a space; '+' means 100 years or older; "
-        "a pasted dash or no-break space counts as '-' or a space)."
+        "a pasted dash or no-break space counts as '-' or a space). A number Skatteverket "
+        "has replaced finds the person under their current number (`formerPersonnummer` "
+        "says so)."
     )
     async def person(
         self,
@@ -68,20 +66,7 @@ class Query:
             str, strawberry.argument(description="The number in any usual form.")
         ],
     ) -> PersonResult:
-        number = arguments.number(personnummer, "personnummer")
-        # visible_person holds no samordningsnummer: one is never answered from the copy.
-        if may_read(info, AccessTier.RELATIONS) and selects_relations(info):
-            row = await load_with_relations(info, number.digits)
-        else:
-            row = await info.context.loaders.person_by_personnummer.load(number.digits)
-        if row is not None:
-            return row  # type: ignore[return-value]  # a PersonRow is read as a Person
-        # Checked before any upstream call: the fallback never gets around a protection.
-        if await persons.is_protected(info.context.database.read, number.digits):
-            return ProtectedPerson(
-                personnummer=number.digits, notice=PROTECTED_NOTICE, source=LOCAL
-            )
-        return await from_skatteverket(info, number)
+        return await person_by_number(info, arguments.number(personnummer, "personnummer"))
 
     @strawberry.field(
         description="Sök på intervall — every person whose personnummer lies in "
@@ -173,7 +158,11 @@ class Query:
         self,
         info: Info,
         personnummer: Annotated[
-            str | None, strawberry.argument(description="Entries about this person.")
+            str | None,
+            strawberry.argument(
+                description="Entries about this person: seen, looked for, or asked for by "
+                "a former number that led to someone else."
+            ),
         ] = None,
         subject: Annotated[
             str | None, strawberry.argument(description="Entries of this caller (subject).")

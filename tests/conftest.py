@@ -93,7 +93,9 @@ async def pool(database_url: str, statement_log: StatementLog) -> AsyncIterator[
 @pytest.fixture
 async def clean_db(pool: asyncpg.Pool, statement_log: StatementLog) -> asyncpg.Pool:
     """An empty register; each test then writes the few persons it needs."""
-    await pool.execute("TRUNCATE person, address, relation RESTART IDENTITY CASCADE")
+    await pool.execute(
+        "TRUNCATE person, address, relation, former_personnummer RESTART IDENTITY CASCADE"
+    )
     statement_log.clear()
     return pool
 

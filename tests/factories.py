@@ -107,3 +107,14 @@ async def relate(
         other_id = await pool.fetchval(PERSON_ID, related)
         if other_id is not None:
             await pool.execute(INSERT_RELATION, other_id, INVERSE[kind], personnummer, since, until)
+
+
+INSERT_FORMER = """
+INSERT INTO former_personnummer (personnummer, current_personnummer)
+VALUES ($1, $2)
+"""
+
+
+async def replaced(pool: asyncpg.Pool, old: str, current: str) -> None:
+    """Record that Skatteverket replaced ``old`` by ``current``, as the importer does."""
+    await pool.execute(INSERT_FORMER, old, current)

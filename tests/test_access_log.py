@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from api.app import create_app
 from api.auth import mint_dev_token
 from api.settings import Settings
-from resolvers.audit import access_log
+from resolvers.audit import access_log, log_writer
 from resolvers.domain.access import Tier, Viewer
 from tests import factories
 from tests.conftest import Api, StatementLog, counted
@@ -489,7 +489,7 @@ async def test_relatives_numbers_shown_without_their_records_are_logged(
 async def test_one_requests_bad_rows_do_not_cost_others_their_answers(
     official: Caller, pool: asyncpg.Pool
 ) -> None:
-    writer = access_log.AccessLogWriter(pool, timeout=2)
+    writer = log_writer.AccessLogWriter(pool, timeout=2)
     viewer = Viewer(official.subject, Tier.BASIC)
     good, bad = access_log.AccessRecord(), access_log.AccessRecord()
     good.saw_number("198005172382")

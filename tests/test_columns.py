@@ -16,7 +16,7 @@ import pytest
 
 from resolvers.audit import log_search
 from resolvers.domain.access import Tier
-from resolvers.register import persons, relations
+from resolvers.register import former_numbers, persons, relations
 from resolvers.register.columns import Column, declared, read_at, row_of
 from resolvers.register.records import Output, person_outputs, relation_outputs
 from resolvers.register.rows import PersonRow, RelationRow
@@ -24,6 +24,7 @@ from resolvers.register.rows import PersonRow, RelationRow
 # What a column of each declared Python type is in PostgreSQL.
 PG_TYPES = {
     int: {"int8"}, str: {"text", "bpchar"}, dt.date: {"date"}, dt.datetime: {"timestamptz"},
+    bool: {"bool"},
 }  # fmt: skip
 
 
@@ -40,6 +41,13 @@ def _statements() -> list[tuple[str, str, list[Output]]]:
             (f"by number {tier.name}", persons.PERSONS_BY_PERSONNUMMER[tier], person),
             (f"in range {tier.name}", persons.PERSONS_IN_RANGE[tier], person),
             (f"by name {tier.name}", persons.PERSONS_BY_NAME[tier], _named("total") + person),
+            (
+                f"current number {tier.name}",
+                former_numbers.CURRENT_NUMBER[tier],
+                _named("current_personnummer", type_=str)
+                + _named("protected", type_=bool)
+                + person,
+            ),
         ]
         for addresses in (True, False):
             related = relation_outputs() + person_outputs(tier, "rp", addresses=addresses)

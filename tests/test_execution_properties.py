@@ -45,7 +45,8 @@ PAGE_SIZES = [1, 2, 3, 50]
 
 @pytest.fixture
 async def register(clean_db: asyncpg.Pool) -> dict[str, list[str]]:
-    """A family with a protected child, a deregistered person, one abroad: argument values."""
+    """A family with a protected child, a deregistered person, one abroad, two former
+    numbers: argument values."""
     mother = await factories.person(clean_db, last_name="Ek", civil_status="G")
     father = await factories.person(clean_db, male=True, last_name="Ek", civil_status="G")
     child = await factories.person(clean_db, born=dt.date(2016, 2, 2), last_name="Ek")
@@ -63,7 +64,11 @@ async def register(clean_db: asyncpg.Pool) -> dict[str, list[str]]:
         for kid in (child, hidden):
             await factories.relate(clean_db, parent, "B", kid)
             await factories.relate(clean_db, parent, "VF", kid)
-    numbers = [mother, father, child, hidden, gone, abroad]
+    # Numbers Skatteverket replaced: by the mother's, and by the protected child's.
+    former = [factories.number(dt.date(1979, 1, 1)), factories.number(dt.date(2018, 3, 4))]
+    for old, current in zip(former, (mother, hidden), strict=True):
+        await factories.replaced(clean_db, old, current)
+    numbers = [mother, father, child, hidden, gone, abroad, *former]
     return {
         "personnummer": [*numbers, mother[2:], "191212121212"],
         "from": ["19000101-0000", "19800101-0000"],
@@ -174,7 +179,7 @@ async def answer(api: Api, pool: asyncpg.Pool, text: str, variables: dict, tier:
         request_id,
     )
     others = await pool.fetch(
-        "SELECT kind, personnummer, source FROM access_person AS p"
+        "SELECT kind, personnummer, source, asked_personnummer FROM access_person AS p"
         " JOIN access_request AS r ON r.id = p.request WHERE r.request_id = $1"
         " ORDER BY personnummer, kind",
         request_id,

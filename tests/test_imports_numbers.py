@@ -6,8 +6,9 @@ import datetime as dt
 
 import asyncpg
 
-from resolvers.imports.numbers import current_number
+from resolvers.domain.access import Tier
 from resolvers.imports.records import SKYDDAD
+from resolvers.register.former_numbers import current_number
 from tests.factories import number
 from tests.importing import apply, changes, full_extract, names, partial, record, relation
 from tests.test_imports import events, person
@@ -54,10 +55,11 @@ async def test_a_number_change_moves_the_person(
     assert tuple(last) == (new, "NUMBER_CHANGED", old)
     answer = await api.query(LOOKUP, {"p": new})  # type: ignore[attr-defined]
     assert answer["data"]["person"]["lastName"] == "Flytt"
-    async with register.acquire() as connection:
-        found = await current_number(connection, old)
-        assert found is not None and found.personnummer == new and not found.protected
-        assert await current_number(connection, new) is None
+    found = await current_number(register, Tier.BASIC, old)
+    assert found is not None and found.personnummer == new and not found.protected
+    assert found.person is not None and found.person.last_name == "Flytt"
+    answer = await api.query(LOOKUP, {"p": old})  # type: ignore[attr-defined]
+    assert answer["data"]["person"]["personnummer"] == new
 
 
 async def test_when_the_new_number_came_first_the_old_row_goes(
@@ -117,6 +119,6 @@ async def test_a_protected_persons_number_change_says_nothing_of_the_new_number(
     await apply(database_url, changes(moved(old, new, 10)))
     assert (await person(register, new))["protection"] == SKYDDAD
     assert [e[0] for e in await events(register)] == [old]  # its PROTECTED event only
-    async with register.acquire() as connection:
-        found = await current_number(connection, old)
-    assert found is not None and found.protected
+    found = await current_number(register, Tier.BASIC, old)
+    assert found is not None and found.personnummer == new and found.protected
+    assert found.person is None

@@ -8,7 +8,7 @@ from api.database import ensure_database
 from resolvers.audit import access_log, log_search
 from resolvers.db import CREATE_MIGRATION_TABLE, RECORD_MIGRATION, migrate, migration_files
 from resolvers.domain.access import Tier, Viewer
-from resolvers.register import persons
+from resolvers.register import former_numbers, persons
 from tests.conftest import _fresh_database
 
 
@@ -70,6 +70,26 @@ async def test_name_search_statement_reads_the_trigram_index(pool: asyncpg.Pool)
                 assert "Bitmap Index Scan on person_search_names_trgm" in plan, (tier, plan)
         finally:
             await connection.execute("RESET enable_seqscan")
+
+
+async def test_following_a_former_number_probes_each_number_by_its_index(
+    pool: asyncpg.Pool,
+) -> None:
+    """Planned generically, as the pool plans it: the chain's length is unknown to the
+    planner, which must still not scan the register to match it."""
+    async with pool.acquire() as connection:
+        await connection.execute("SET plan_cache_mode = force_generic_plan")
+        try:
+            for tier in Tier:
+                sql = former_numbers.CURRENT_NUMBER[tier]
+                await connection.execute(f"PREPARE current AS {sql}")
+                explained = await connection.fetch("EXPLAIN EXECUTE current('198001010000')")
+                await connection.execute("DEALLOCATE current")
+                plan = "\n".join(row[0] for row in explained)
+                assert "Seq Scan on person" not in plan, (tier, plan)
+                assert "former_personnummer_pkey" in plan, (tier, plan)
+        finally:
+            await connection.execute("RESET plan_cache_mode")
 
 
 async def test_log_entries_written_before_the_arrays_stay_readable_and_searchable(

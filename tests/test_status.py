@@ -9,7 +9,7 @@ import itertools
 import asyncpg
 
 from resolvers.domain import codes, personnummer
-from schema.register.person import Status
+from schema.register.codes import Status
 from tests import factories
 
 # Every input the rule can meet: either kind of number, registered or any deregistration.

@@ -3,14 +3,13 @@
 A request collects an ``AccessRecord`` while it executes (the engine notes every
 object it completes whose type discloses persons, so no resolver can forget); the
 operation pipeline then writes the whole record in one statement, grouped with other
-requests' (``AccessLogWriter``), or on the caller's connection inside its transaction
+requests' (``resolvers.audit.log_writer``), or on the caller's connection inside its transaction
 (``write_in``: a change and its audit commit together). If that fails, the answer is
 withheld. Auditors read it back through ``resolvers.audit.log_search``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -34,14 +33,21 @@ class AccessRecord:
     # Records read from the register, by personnummer (a dict as an ordered set): the
     # bulk of every page, written as one array.
     seen_locally: dict[str, None] = field(default_factory=dict)
+    # Records read from the register by a number Skatteverket replaced by theirs:
+    # (personnummer, the number asked).
+    seen_by_former_number: dict[tuple[str, str], None] = field(default_factory=dict)
     # Everything else: personnummer -> (kind, source).
     others: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     searches: list[dict[str, Any]] = field(default_factory=list)
 
     def saw(self, person: Any) -> None:
-        """A person record is in the answer (``person`` is a ``PersonRow``)."""
+        """A person record is in the answer (``person`` is a ``PersonRow``; its
+        ``former_personnummer``, when set, is the number the caller asked for)."""
         if person.source == LOCAL:
-            self.seen_locally[person.personnummer] = None
+            if person.former_personnummer is None:
+                self.seen_locally[person.personnummer] = None
+            else:
+                self.seen_by_former_number[person.personnummer, person.former_personnummer] = None
         else:
             self.others[person.personnummer] = (SEEN, person.source)
 
@@ -65,7 +71,8 @@ class AccessRecord:
 
     def __len__(self) -> int:
         """The person rows this record writes."""
-        return len(self.seen_locally) + len(self.others) + len(self.searches)
+        found = len(self.seen_locally) + len(self.seen_by_former_number) + len(self.others)
+        return found + len(self.searches)
 
 
 class Origin(NamedTuple):
@@ -102,11 +109,14 @@ WITH request AS MATERIALIZED (
         case_reference, seen::bigint[]
     FROM request
 )
-INSERT INTO access_person (request, entry, kind, personnummer, source, criteria)
+INSERT INTO access_person (
+    request, entry, kind, personnummer, source, asked_personnummer, criteria
+)
 SELECT request.id, other.entry, other.kind, other.personnummer, other.source,
-    other.criteria::jsonb
-FROM unnest($10::int8[], $11::int4[], $12::text[], $13::text[], $14::text[], $15::text[])
-    AS other (n, entry, kind, personnummer, source, criteria)
+    other.asked_personnummer, other.criteria::jsonb
+FROM unnest(
+    $10::int8[], $11::int4[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[]
+) AS other (n, entry, kind, personnummer, source, asked_personnummer, criteria)
 JOIN request USING (n)
 """
 
@@ -135,11 +145,11 @@ async def write_in(
 
 
 def _arguments(entries: list[Entry]) -> list[list[Any]]:
-    """``WRITE``'s fifteen array parameters for these entries."""
+    """``WRITE``'s sixteen array parameters for these entries."""
     columns: list[list[Any]] = [[] for _ in range(9)]
     other_n: list[Any] = []
     other_entry: list[Any] = []
-    others: list[list[Any]] = [[], [], [], []]  # kind, personnummer, source, criteria
+    others: list[list[Any]] = [[], [], [], [], []]  # kind, number, source, asked, criteria
     for n, (origin, record) in enumerate(entries, 1):
         viewer = origin.viewer
         seen = "{" + ",".join(record.seen_locally) + "}"
@@ -154,12 +164,16 @@ def _arguments(entries: list[Entry]) -> list[list[Any]]:
         )  # fmt: skip
         for column, value in zip(columns, row, strict=True):
             column.append(value)
-        rest: list[tuple[str, str | None, str | None, str | None]] = [
-            (kind, personnummer, source, None)
+        rest: list[tuple[str, str | None, str | None, str | None, str | None]] = [
+            (SEEN, personnummer, LOCAL, asked, None)
+            for personnummer, asked in record.seen_by_former_number
+        ]
+        rest += [
+            (kind, personnummer, source, None, None)
             for personnummer, (kind, source) in record.others.items()
         ]
         rest += [
-            (AUDIT_SEARCH, search.get("personnummer"), None, orjson.dumps(search).decode())
+            (AUDIT_SEARCH, search.get("personnummer"), None, None, orjson.dumps(search).decode())
             for search in record.searches
         ]
         for entry, values in enumerate(rest, len(record.seen_locally) + 1):
@@ -168,75 +182,3 @@ def _arguments(entries: list[Entry]) -> list[list[Any]]:
             for column, value in zip(others, values, strict=True):
                 column.append(value)
     return [*columns, other_n, other_entry, *others]
-
-
-def _expire(done: asyncio.Future[None]) -> None:
-    if not done.done():
-        done.set_exception(TimeoutError("the access log was not written in time"))
-
-
-class AccessLogWriter:
-    """Writes what concurrent requests showed together: group commit.
-
-    Each request still waits until its own rows are committed before its answer may
-    leave, and learns if they were not. But while one statement is being written,
-    the requests finishing meanwhile queue up and go together in the next, so that a
-    busy worker spends one round trip and one commit (a disk flush) on many requests.
-    A request alone is written at once.
-    """
-
-    def __init__(self, pool: asyncpg.Pool, *, timeout: float) -> None:
-        self.pool = pool
-        self.timeout = timeout
-        self._queue: list[tuple[Origin, AccessRecord, asyncio.Future[None]]] = []
-        self._writing = False
-        self._task: asyncio.Future[None] | None = None
-
-    async def write(self, origin: Origin, record: AccessRecord) -> None:
-        """Return once the record is committed; raise if it could not be, in time."""
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        self._queue.append((origin, record, done))
-        if not self._writing:
-            self._writing = True
-            # Kept: the event loop holds tasks only weakly.
-            self._task = asyncio.ensure_future(self._write_queued())
-        # Queued behind one slow statement at most: then the request gives up.
-        expiry = loop.call_later(self.timeout * 2, _expire, done)
-        try:
-            await done
-        finally:
-            expiry.cancel()
-
-    async def _write_queued(self) -> None:
-        try:
-            while self._queue:
-                # A request that stopped waiting (timed out) was refused: not shown.
-                batch = [queued for queued in self._queue if not queued[2].done()]
-                self._queue = []
-                if len(batch) > 1 and not await self._settle(batch):
-                    # One request's rows may be what failed: the others must not pay
-                    # for it, so each is tried alone.
-                    for queued in batch:
-                        if not queued[2].done():
-                            await self._settle([queued])
-                elif len(batch) == 1:
-                    await self._settle(batch)
-        finally:
-            self._writing = False
-
-    async def _settle(self, batch: list[tuple[Origin, AccessRecord, asyncio.Future[None]]]) -> bool:
-        """Write a batch and tell its requests; False if it failed and had several."""
-        try:
-            entries = [(origin, record) for origin, record, _ in batch]
-            await write(self.pool, entries, timeout=self.timeout)
-        except Exception as error:
-            if len(batch) > 1:
-                return False
-            if not batch[0][2].done():
-                batch[0][2].set_exception(error)
-            return True
-        for *_, done in batch:
-            if not done.done():
-                done.set_result(None)
-        return True

@@ -33,6 +33,9 @@ class LogEntry(NamedTuple):
     request_id: Annotated[str, _VIEW]
     case_reference: Annotated[str | None, _VIEW]
     criteria: Annotated[str | None, Column(name="criteria::text")]  # jsonb, as its text
+    # A lookup by a number Skatteverket replaced: the number asked (``personnummer`` is
+    # the person seen, under their current number).
+    asked_personnummer: Annotated[str | None, _VIEW]
 
 
 class LogSearch(NamedTuple):
@@ -52,13 +55,17 @@ _REQUEST_CONDITIONS = (
     ("logged_to", "r.logged_at < ${}"),
 )
 
-# The requests that showed a person: from the array (GIN index) or from a row.
+# The requests that showed a person: from the array (GIN index) or from a row, whether
+# the number was the one seen or the former number a lookup asked for.
 _REQUESTS_ABOUT = """
 SELECT r.id FROM access_request AS r
 WHERE r.id <= $1 AND r.seen @> ARRAY[$4::bigint]{conditions}
 UNION
 SELECT r.id FROM access_person AS p JOIN access_request AS r ON r.id = p.request
 WHERE p.request <= $1 AND p.personnummer = $5{conditions}
+UNION
+SELECT r.id FROM access_person AS p JOIN access_request AS r ON r.id = p.request
+WHERE p.request <= $1 AND p.asked_personnummer = $5{conditions}
 """
 
 _REQUESTS = """
@@ -104,7 +111,8 @@ def search_statement(
     requests, about = _REQUESTS, ""
     if criteria.personnummer is not None:
         values += [int(criteria.personnummer), criteria.personnummer]
-        requests, about = _REQUESTS_ABOUT, "\n  AND personnummer = $5"
+        requests = _REQUESTS_ABOUT
+        about = "\n  AND (personnummer = $5 OR asked_personnummer = $5)"
     conditions = ""
     for name, condition in _REQUEST_CONDITIONS:
         value = getattr(criteria, name)

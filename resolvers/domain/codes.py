@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 CIVIL_STATUS = {
     "OG": ("UNMARRIED", "ogift"),
@@ -15,18 +16,29 @@ CIVIL_STATUS = {
     "EP": ("SURVIVING_PARTNER", "efterlevande partner"),
 }
 
+
+class Meaning(NamedTuple):
+    """What a code means: in Swedish, as officials read it, and in English."""
+
+    swedish: str
+    english: str
+
+
+# Avregistreringsorsak: the importer, the Skatteverket contract and the schema's
+# description read the codes from here (the SQL CHECK on person lists them too, held
+# equal by tests/test_codes.py).
 DEREGISTRATION = {
-    "AV": "avliden",
-    "UV": "utvandrad",
-    "GN": "gammalt nummer",
+    "AV": Meaning("avliden", "deceased"),
+    "UV": Meaning("utvandrad", "emigrated"),
+    "GN": Meaning("gammalt nummer", "old personnummer"),
     # In Navet's schema (AvregistreringsorsakKod) without a published meaning; read as
     # the "other reason" of the older one-letter code O (DOMAIN.md).
-    "AN": "annan orsak",
-    "GS": "gammalt samordningsnummer",
-    "AS": "annullerat samordningsnummer",
-    "OB": "obehörigt (saknas)",
-    "TA": "tekniskt avregistrerad",
-    "FI": "falsk identitet",
+    "AN": Meaning("annan orsak", "other reason"),
+    "GS": Meaning("gammalt samordningsnummer", "old samordningsnummer"),
+    "AS": Meaning("annullerat samordningsnummer", "annulled samordningsnummer"),
+    "OB": Meaning("obehörigt (saknas)", "missing"),
+    "TA": Meaning("tekniskt avregistrerad", "technical"),
+    "FI": Meaning("falsk identitet", "false identity"),
 }
 
 # A person's status, as every tier may know it (the deregistration code itself is an

@@ -6,13 +6,13 @@ number is kept in ``former_personnummer`` and other persons' relations follow it
 They are rare (a handful a day), so they are applied one by one, in PostId order, after
 their round's other records: a chain A → B → C in one file then ends at C.
 
-``current_number`` answers "which number does this person use now".
+A lookup of A follows ``former_personnummer`` to B
+(``resolvers.register.former_numbers.current_number``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
 
 import asyncpg
 
@@ -81,29 +81,6 @@ PROTECTED_EVENT = """
 INSERT INTO change_event (personnummer, kind, import_file_id)
 VALUES ($1, 'PROTECTED', $2)
 """
-
-CURRENT_NUMBER = """
-SELECT f.current_personnummer, f.changed_at, p.protection IS NOT NULL AS protected
-FROM former_personnummer AS f
-LEFT JOIN person AS p ON p.personnummer = f.current_personnummer
-WHERE f.personnummer = $1
-"""
-
-
-class CurrentNumber(NamedTuple):
-    """The number a former number now leads to. When ``protected``, the person behind it
-    is protected: a lookup answers as for any protected person and names neither number's
-    data, nor the new number."""
-
-    personnummer: str
-    changed_at: dt.datetime | None
-    protected: bool
-
-
-async def current_number(connection: asyncpg.Connection, personnummer: str) -> CurrentNumber | None:
-    """The number that replaced ``personnummer`` (12 digits), or None if none did."""
-    row = await connection.fetchrow(CURRENT_NUMBER, personnummer)
-    return None if row is None else CurrentNumber(*row)
 
 
 async def apply_number_changes(

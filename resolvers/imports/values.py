@@ -16,12 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
+from resolvers.domain import codes
 from resolvers.domain import personnummer as numbers
 from resolvers.domain.text import unprintable
 
-CIVIL_STATUS = frozenset({"OG", "G", "Ä", "S", "RP", "SP", "EP"})
-DEREGISTRATION = frozenset({"AV", "UV", "GN", "AN", "AS", "GS", "OB", "TA", "FI"})
-RELATION = frozenset({"B", "MO", "FA", "F", "V", "VF", "M", "P"})
+# The register's codes, as resolvers/domain/codes.py declares them.
+CIVIL_STATUS = frozenset(codes.CIVIL_STATUS)
+DEREGISTRATION = frozenset(codes.DEREGISTRATION)
+RELATION = frozenset(codes.RELATION_KIND)
 RELATION_STATUS = frozenset({"NY", "PB", "RD", "AS", "AV", "IV", "AN"})
 REFERRAL_STATUS = frozenset({"NY", "AS"})
 _TOTAL = {"J": True, "N": False, "true": True, "false": False}

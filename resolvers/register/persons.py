@@ -2,7 +2,8 @@
 
 Every query that returns person data reads the ``visible_person`` view, which leaves
 protected persons and samordningsnummer out; the only read of the ``person`` table
-itself is the yes/no protection check of a direct lookup.
+itself is a direct lookup's, of a number no visible person has
+(``resolvers.register.former_numbers``).
 """
 
 from __future__ import annotations
@@ -32,12 +33,6 @@ FROM visible_person AS p
 WHERE p.personnummer = ANY($1::text[])
 """
 )
-
-PERSON_IS_PROTECTED = """
-SELECT protection IS NOT NULL
-FROM person
-WHERE personnummer = $1
-"""
 
 PERSONS_IN_RANGE = _per_tier(
     """
@@ -164,10 +159,6 @@ class PersonByPersonnummerLoader(DataLoader):
         rows = [person_from_record(record, self.tier) for record in records]
         by_number = {row.personnummer: row for row in rows if row is not None}
         return [by_number.get(key) for key in keys]
-
-
-async def is_protected(pool: asyncpg.Pool, personnummer: str) -> bool:
-    return bool(await pool.fetchval(PERSON_IS_PROTECTED, personnummer))
 
 
 async def persons_in_range(

@@ -118,6 +118,9 @@ class PersonRow(NamedTuple):
     addresses: PersonAddresses = NO_ADDRESSES  # joined: resolvers.register.records
     source: str = LOCAL  # or SKATTEVERKET: looked up there, never stored here
     fetched_at: dt.datetime | None = None  # when Skatteverket answered; None for LOCAL
+    # The number a lookup asked for when Skatteverket had replaced it by this one
+    # (resolvers.register.former_numbers); None when the lookup asked for this number.
+    former_personnummer: str | None = None
 
     @property
     def is_coordination_number(self) -> bool:
@@ -176,7 +179,7 @@ class PersonRow(NamedTuple):
         code = self.deregistration_code
         if code is None:
             return None
-        return DeregistrationRow(code, codes.DEREGISTRATION[code], self.deregistration_date)
+        return DeregistrationRow(code, codes.DEREGISTRATION[code].swedish, self.deregistration_date)
 
 
 class RelationRow(NamedTuple):

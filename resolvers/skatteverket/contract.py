@@ -9,9 +9,10 @@ validation can be shown without further checks. See docs/skatteverket.md.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from collections.abc import Callable, Collection
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from resolvers.domain import codes
 from resolvers.domain.access import Tier
@@ -19,8 +20,22 @@ from resolvers.domain.personnummer import CANONICAL_PATTERN, Personnummer
 from resolvers.register.rows import SKATTEVERKET, AddressRow, PersonAddresses, PersonRow
 
 Digits12 = Annotated[str, StringConstraints(pattern=CANONICAL_PATTERN)]
-CivilStatusCode = Literal["OG", "G", "Ä", "S", "RP", "SP", "EP"]
-DeregistrationCode = Literal["AV", "UV", "GN", "GS", "AS", "OB", "TA", "FI"]
+
+
+def _one_of(known: Collection[str]) -> Callable[[str], str]:
+    """A check that a code is one of ``known`` (resolvers/domain/codes.py declares them)."""
+    listed = ", ".join(known)
+
+    def check(code: str) -> str:
+        if code not in known:
+            raise ValueError(f"not one of the register's codes {listed}")
+        return code
+
+    return check
+
+
+CivilStatusCode = Annotated[str, AfterValidator(_one_of(codes.CIVIL_STATUS))]
+DeregistrationCode = Annotated[str, AfterValidator(_one_of(codes.DEREGISTRATION))]
 
 
 class _Model(BaseModel):

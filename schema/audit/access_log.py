@@ -13,8 +13,8 @@ from resolvers.audit.log_search import LogEntry
 from schema.cursors import LOG, encode_cursor
 from schema.directives import Tier
 from schema.engine.disclosure import discloses_nothing
+from schema.register.codes import Source
 from schema.register.connection import PageInfo
-from schema.register.person import Source
 
 
 @strawberry.enum(description="Vad som loggades — what an access log entry records.")
@@ -51,7 +51,13 @@ class AccessLogEntry:
     )
     personnummer: str | None = strawberry.field(
         description="The person seen or looked for (12 digits); for a search of the log, "
-        "the personnummer searched for, if any."
+        "the personnummer searched for, if any. Searching the log for a number finds the "
+        "entries where it is this or `askedPersonnummer`."
+    )
+    asked_personnummer: str | None = strawberry.field(
+        description="The number the lookup asked for, when Skatteverket had replaced it by "
+        "`personnummer` (the person seen, under their current number); null when the "
+        "number asked, if any, is `personnummer`."
     )
     source: Source | None = strawberry.field(
         description="Where the answer came from: LOCAL (the register) or SKATTEVERKET "
@@ -75,6 +81,7 @@ class AccessLogEntry:
             operation_name=entry.operation_name,
             root_fields=entry.root_fields.split(","),
             personnummer=entry.personnummer,
+            asked_personnummer=entry.asked_personnummer,
             source=Source(entry.source) if entry.source else None,
             request_id=entry.request_id,
             case_reference=entry.case_reference,

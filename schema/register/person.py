@@ -7,7 +7,6 @@ row's attributes and properties, so no copy is made per person.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -20,87 +19,12 @@ from schema.directives import requires_tier
 from schema.engine.disclosure import discloses, discloses_nothing
 from schema.engine.plan import NOT_READY, READ_AHEAD
 from schema.register.address import Address
+from schema.register.codes import CivilStatus, Deregistration, Gender, Source, Status
 
 if TYPE_CHECKING:
     from schema.register.relation import Relation
 
 RelationType = Annotated["Relation", strawberry.lazy("schema.register.relation")]
-
-
-@strawberry.enum(description="Kön — gender, from the second-last digit of the number.")
-class Gender(Enum):
-    FEMALE = strawberry.enum_value("F", description="Kvinna (even digit).")
-    MALE = strawberry.enum_value("M", description="Man (odd digit).")
-
-
-@strawberry.enum(
-    description="Status — whether the person is registered (folkbokförd). A deregistration "
-    "(deceased, emigrated, otherwise) is told whatever the kind of number; a samordningsnummer "
-    "holder who is not deregistered is COORDINATION_NUMBER, never REGISTERED."
-)
-class Status(Enum):
-    REGISTERED = strawberry.enum_value(
-        "REGISTERED", description="Folkbokförd — registered as a resident, with a personnummer."
-    )
-    COORDINATION_NUMBER = strawberry.enum_value(
-        "COORDINATION_NUMBER",
-        description="Inte folkbokförd: har samordningsnummer — not registered as a resident "
-        "(and never was); identified by a samordningsnummer (coordination number), which "
-        "is looked up at Skatteverket only.",
-    )
-    DECEASED = strawberry.enum_value("DECEASED", description="Avliden — deceased.")
-    EMIGRATED = strawberry.enum_value("EMIGRATED", description="Utvandrad — emigrated.")
-    DEREGISTERED = strawberry.enum_value(
-        "DEREGISTERED",
-        description="Avregistrerad av annan orsak — deregistered otherwise (e.g. an old or "
-        "annulled number; the reason is in `deregistration`).",
-    )
-
-
-@strawberry.enum(description="Källa — where the record was read.")
-class Source(Enum):
-    LOCAL = strawberry.enum_value("LOCAL", description="Västfolket's own register.")
-    SKATTEVERKET = strawberry.enum_value(
-        "SKATTEVERKET",
-        description="Looked up at Skatteverket: a samordningsnummer (always), or a "
-        "personnummer not in the local register.",
-    )
-
-
-@strawberry.enum(description="Civilstånd — civil status.")
-class CivilStatusKind(Enum):
-    UNMARRIED = strawberry.enum_value("UNMARRIED", description="OG: ogift — unmarried.")
-    MARRIED = strawberry.enum_value("MARRIED", description="G: gift — married.")
-    WIDOWED = strawberry.enum_value("WIDOWED", description="Ä: änka/änkling — widowed.")
-    DIVORCED = strawberry.enum_value("DIVORCED", description="S: skild — divorced.")
-    REGISTERED_PARTNER = strawberry.enum_value(
-        "REGISTERED_PARTNER", description="RP: registrerad partner — registered partner."
-    )
-    DIVORCED_PARTNER = strawberry.enum_value(
-        "DIVORCED_PARTNER", description="SP: skild partner — divorced partner."
-    )
-    SURVIVING_PARTNER = strawberry.enum_value(
-        "SURVIVING_PARTNER", description="EP: efterlevande partner — surviving partner."
-    )
-
-
-@strawberry.type(description="Civilstånd — civil status with the date it last changed.")
-class CivilStatus:
-    code: str = strawberry.field(description="Skatteverket's code: OG, G, Ä, S, RP, SP or EP.")
-    kind: CivilStatusKind = strawberry.field(description="The code as an enum value.")
-    meaning: str = strawberry.field(description="Betydelse — the code in words (Swedish).")
-    since: dt.date | None = strawberry.field(description="Civilståndsdatum — date of change.")
-
-
-@strawberry.type(description="Avregistrering — why and when a person left the register.")
-class Deregistration:
-    code: str = strawberry.field(
-        description="Avregistreringsorsak: AV deceased, UV emigrated, GN old personnummer, "
-        "GS old samordningsnummer, AS annulled samordningsnummer, OB missing, TA technical, "
-        "FI false identity."
-    )
-    meaning: str = strawberry.field(description="Betydelse — the code in words (Swedish).")
-    date: dt.date | None = strawberry.field(description="Avregistreringsdatum — the date.")
 
 
 class _Relations:
@@ -167,6 +91,13 @@ def _wards(root: strawberry.Parent[PersonRow], info: Info) -> list[RelationType]
 class Person:
     personnummer: str = strawberry.field(
         description="Personnummer (or samordningsnummer) — canonical 12 digits, YYYYMMDDNNNC."
+    )
+    former_personnummer: str | None = strawberry.field(
+        description="Tidigare personnummer — the number this lookup asked for, when "
+        "Skatteverket has replaced it (hänvisning) by the person's current `personnummer`: "
+        "records kept under the old number belong to this person. Null when the lookup "
+        "asked for the current number, and wherever persons are listed (intervals, name "
+        "searches, relations), which show current numbers only."
     )
     is_coordination_number: bool = strawberry.field(
         description="Samordningsnummer — true if the number is a coordination number "

@@ -25,8 +25,8 @@ RELATION_FIELDS = frozenset(
 # Person fields that do not read the person's addresses. Any other field asked of a
 # related person (an address, or a field added later) makes its addresses load.
 PERSON_FIELDS_WITHOUT_ADDRESSES = RELATION_FIELDS | {
-    "__typename", "personnummer", "isCoordinationNumber", "gender", "birthDate",
-    "firstNames", "givenName", "givenNameCode", "middleName", "lastName", "status",
+    "__typename", "personnummer", "formerPersonnummer", "isCoordinationNumber", "gender",
+    "birthDate", "firstNames", "givenName", "givenNameCode", "middleName", "lastName", "status",
     "source", "fetchedAt", "personnummer10", "personnummer11", "personnummer13",
     "movedInDate", "keyCode", "civilStatus", "deregistration",
 }  # fmt: skip
