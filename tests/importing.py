@@ -12,12 +12,14 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
 from resolvers.imports.apply import apply_file
+from resolvers.imports.navet import open_delivery
 from resolvers.imports.records import (
     CHANGES,
     FULL,
@@ -171,5 +173,15 @@ async def apply(database_url: str, source: RecordsFile, **options: Any) -> Outco
     try:
         fresh = replace(source)  # a source is read once, as a file is opened once
         return await apply_file(connection, fresh, fresh.name, Options(**options))
+    finally:
+        await connection.close()
+
+
+async def apply_navet(database_url: str, path: Path, **options: Any) -> Outcome:
+    """Apply a Navet file (``tests.navet_files``) through the reader, as the command does."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        with open_delivery(path) as navet:
+            return await apply_file(connection, navet, path.name, Options(**options))
     finally:
         await connection.close()

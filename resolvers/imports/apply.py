@@ -34,13 +34,17 @@ from resolvers.imports.source import (
 IMPORT_LOCK_KEY = 0x5646696D
 TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1)"
 WAIT_FOR_LOCK = "SELECT pg_advisory_xact_lock($1)"
-TOTAL_WITHOUT_NAMES = """
-SELECT post_id
+# The first record the register cannot take, and why (one pass over the staged file).
+REFUSED_RECORD = """
+SELECT post_id, CASE
+    WHEN new_personnummer = personnummer THEN 'a Hänvisning to its own number'
+    WHEN personnummer = ANY (relation_numbers) THEN 'a relation to its own person'
+    ELSE 'a total record without Namn'
+END
 FROM import_record
-WHERE total
-  AND protection IS NULL
-  AND new_personnummer IS NULL
-  AND first_names IS NULL
+WHERE (total AND protection IS NULL AND new_personnummer IS NULL AND first_names IS NULL)
+   OR new_personnummer = personnummer
+   OR personnummer = ANY (relation_numbers)
 ORDER BY post_id
 LIMIT 1
 """
@@ -205,9 +209,10 @@ async def _check(
     if delivery is not None and read != delivery.records_in_file:
         reason = f"AntalPoster says {delivery.records_in_file} records, the file has {read}"
         raise ImportRefused(name, reason)
-    post_id = await connection.fetchval(TOTAL_WITHOUT_NAMES)
-    if post_id is not None:
-        raise ImportRefused(name, f"record with PostId {post_id}: a total record without Namn")
+    refused = await connection.fetchrow(REFUSED_RECORD)
+    if refused is not None:
+        post_id, reason = refused
+        raise ImportRefused(name, f"record with PostId {post_id}: {reason}")
 
 
 @contextmanager

@@ -20,6 +20,9 @@ from resolvers.register.rows import AddressRow
 
 # A relation whose status says it is no longer one (see docs/imports.md): left out.
 NOT_CURRENT = frozenset({"AS", "AN"})
+# Where another person's number belongs (a relative, the number now used): never the
+# record's own.
+OWN_NUMBER = "the record's own number"
 
 
 class ElementError(Exception):
@@ -203,18 +206,18 @@ def deregistration(element: etree._Element) -> Deregistration:
     return Deregistration(reason, date)
 
 
-def relations(element: etree._Element) -> tuple[Relation, ...]:
-    """``Relationer``: every current ``Relation``."""
+def relations(element: etree._Element, own: str) -> tuple[Relation, ...]:
+    """``Relationer``: every current ``Relation`` of the person numbered ``own``."""
     found = []
     for child in element[:]:
         if child.tag == "Relation":
-            relation = _relation(child)
+            relation = _relation(child, own)
             if relation is not None:
                 found.append(relation)
     return tuple(found)
 
 
-def _relation(element: etree._Element) -> Relation | None:
+def _relation(element: etree._Element, own: str) -> Relation | None:
     status = element.get("status")
     if status is not None and status not in values.RELATION_STATUS:
         raise ElementError(element, f"{values.shown(status)} is not a relation status", "@status")
@@ -224,7 +227,7 @@ def _relation(element: etree._Element) -> Relation | None:
         for child in element[:]:
             tag = child.tag
             if tag == "RelationId":
-                number = related_number(child)
+                number = related_number(child, own)
             elif tag == "Relationstyp":
                 kind = values.code(child.text, values.RELATION)
             elif tag == "RelationFromdatum":
@@ -240,16 +243,23 @@ def _relation(element: etree._Element) -> Relation | None:
     return None if status in NOT_CURRENT else Relation(kind, number, valid_from, valid_to)
 
 
-def related_number(element: etree._Element) -> str:
-    """``RelationId``: PersonNr, or FodelsetidNr for a person who never had a number."""
+def related_number(element: etree._Element, own: str) -> str:
+    """``RelationId``: PersonNr, or FodelsetidNr for a person who never had a number;
+    not ``own``, the number of the record's person (a relation to oneself)."""
     child = element
     try:
         for child in element[:]:
             tag = child.tag
             if tag == "PersonNr":
-                return values.personnummer(child.text)
+                number = values.personnummer(child.text)
+                break
             if tag == "FodelsetidNr":
-                return values.birth_time_number(child.text)
+                number = values.birth_time_number(child.text)
+                break
+        else:
+            raise ElementError(element, "missing", "PersonNr")
     except ValueError as error:
         raise ElementError(child, str(error)) from None
-    raise ElementError(element, "missing", "PersonNr")
+    if number == own:
+        raise ElementError(child, OWN_NUMBER)
+    return number
