@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml import etree
 
-from resolvers.imports import elements, values
+from resolvers.imports import elements, related, values
 from resolvers.imports.elements import ElementError
 from resolvers.imports.records import SEKRETESS, SKYDDAD, Record
 
@@ -108,7 +108,7 @@ def _person(person: etree._Element, protection: str | None) -> tuple[Any, ...]:
     parts, twice = _children(person, _SLOT, len(_PARTS))
     if twice is not None:
         raise ElementError(twice, "appears more than once")
-    number, old, new, leaving, name, registered, where, civil, related = parts
+    number, old, new, leaving, name, registered, where, civil, kin = parts
     if number is None:
         raise ElementError(person, "missing", "PersonId")
     registration = None if registered is None else elements.registration(registered)
@@ -122,7 +122,7 @@ def _person(person: etree._Element, protection: str | None) -> tuple[Any, ...]:
         registration,
         None if where is None else elements.addresses(where, registration),
         None if civil is None else elements.civil_status(civil),
-        None if related is None else elements.relations(related, own),
+        None if kin is None else related.relations(kin, own),
     )
 
 
@@ -145,7 +145,7 @@ def _number(element: etree._Element, own: str | None = None) -> str:
     except ValueError as error:
         raise ElementError(element, str(error)) from None
     if number == own:
-        raise ElementError(element, elements.OWN_NUMBER)
+        raise ElementError(element, related.OWN_NUMBER)
     return number
 
 
