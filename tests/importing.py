@@ -3,7 +3,8 @@ and the ``register`` fixture (a plugin of tests/conftest.py).
 
 ``RecordsFile`` is what the Navet reader hands the importer (a ``Source``): the delivery,
 its records in file order, and a sha256 known once the records are read to the end; it
-can refuse as the reader does, at a given record or only at the end.
+can refuse as the reader does, at a given record or only at the end. ``apply_navet``
+applies a Navet XML file (``tests.navet_files``) through the real reader.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from dataclasses import replace
 import asyncpg
 
 from resolvers.imports import bulk, fill, full, ledger, rounds, staging
+from resolvers.imports.plan import Target
 from resolvers.imports.records import CHANGES, FULL, Delivery, Record
 from resolvers.imports.source import (
     ALREADY_APPLIED,
@@ -48,6 +49,8 @@ WHERE (total AND protection IS NULL AND new_personnummer IS NULL AND first_names
 ORDER BY post_id
 LIMIT 1
 """
+# Persons up to this id were in the register before the file (ids only grow).
+KNOWN_PERSONS = "SELECT coalesce(max(id), 0) FROM person"
 _DUPLICATE_KEY = re.compile(r"\(post_id\)=\((\d+)\)")
 
 
@@ -131,8 +134,10 @@ async def _apply(
         await _check(connection, name, delivery, read)
         options.progress.applying()
 
-    ids = (options.region, None if extract is None else extract.id, started.id)
-    counts = await _write(connection, counting.counted(source.records()), counting, check, ids)
+    order_id = None if delivery is None else delivery.order_id
+    known = await connection.fetchval(KNOWN_PERSONS)
+    target = Target(options.region, extract.id if extract else None, started.id, order_id, known)
+    counts = await _write(connection, counting.counted(source.records()), counting, check, target)
     if extract is not None:
         await _complete(connection, delivery, extract, started, counts)
     await ledger.finish(connection, started.id, source.sha256.lower(), counting.records, counts)
@@ -146,21 +151,19 @@ async def _write(
     records: Iterator[Record],
     counting: _Counting,
     check: Callable[[int], Awaitable[None]],
-    ids: tuple[str, int | None, int],
+    target: Target,
 ) -> rounds.Counts:
-    """Stage and apply the records: straight into an empty register for a full extract
-    (``ids``: region, full delivery or None, ledger row), else in rounds."""
-    region, extract, file_id = ids
+    """Stage and apply the records: straight into an empty register for a full extract,
+    else in rounds."""
+    extract = target.full_extract
     await connection.execute(bulk.MEMORY)
     await staging.create(connection)
     if extract is not None and await connection.fetchval(full.ONLY_THIS_DELIVERY, extract):
         empty = await connection.fetchval(full.REGISTER_IS_EMPTY)
-        return await fill.fill_new(
-            connection, records, counting, check, (region, extract, file_id), empty=empty
-        )
+        return await fill.fill_new(connection, records, counting, check, target, empty=empty)
     await staging.stream(connection, records, FULL if extract else CHANGES, counting)
     await check(counting.records)
-    return await rounds.apply_rounds(connection, region, extract, file_id)
+    return await rounds.apply_rounds(connection, target)
 
 
 async def _complete(
