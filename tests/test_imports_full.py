@@ -140,6 +140,28 @@ async def test_the_fast_path_skips_persons_outside_the_region_and_moves_numbers(
     )
 
 
+async def test_in_the_fast_path_events_follow_the_post_id_order(
+    register: asyncpg.Pool, database_url: str, small_chunks: None
+) -> None:
+    """A person with several records is told of where their latest record stands."""
+    a, b, c, d = number(), number(), number(), number()
+    source = full_extract(
+        record(a, 1),
+        record(b, 2),
+        record(a, 3, protection=SKYDDAD),
+        record(c, 4),
+        record(d, 5, registration=registered("80", "01")),
+        record(d, 6),
+    )
+    await apply(database_url, source)
+    rows = await register.fetch(
+        "SELECT personnummer, kind, post_id FROM change_event ORDER BY xid, position"
+    )
+    assert [tuple(row) for row in rows] == [
+        (b, "CREATED", 2), (a, "PROTECTED", None), (c, "CREATED", 4), (d, "CREATED", 6),
+    ]  # fmt: skip
+
+
 async def test_a_later_file_of_the_delivery_applies_to_persons_an_earlier_one_wrote(
     register: asyncpg.Pool, database_url: str
 ) -> None:

@@ -74,4 +74,5 @@ async def _rewrite_doubled(connection: asyncpg.Connection, known: int) -> int:
     if superseded:
         await connection.execute(full.UNWRITE_DOUBLED)
         await connection.execute(full.WRITE_CHUNK)
+        await connection.execute(full.RETELL_IN_ORDER)
     return superseded

@@ -4,9 +4,9 @@ Into an empty register every record creates its person, so nothing needs compari
 chunk of the file is written as it arrives (``resolvers.imports.pipeline``), with the
 register's secondary indexes and foreign keys set aside (``resolvers.imports.bulk``).
 Should a person have several records in the file, the latest decides: those persons are
-written again from it at the end. Then come the events, one per person: CREATED, or
-PROTECTED for a protected person. Records for persons an earlier file of the delivery
-wrote are left to the rounds.
+written again from it at the end, and the file's events, one per person (CREATED, or
+PROTECTED for a protected person), again in the PostId order of the deciding records.
+Records for persons an earlier file of the delivery wrote are left to the rounds.
 
 A full delivery is complete when all its files (AntalFiler) are applied. Then every
 person it did not carry leaves the register (LEFT), except those an import changed since
@@ -160,6 +160,22 @@ FROM import_record AS r
 JOIN import_doubled AS d USING (personnummer)
 WHERE r.new_personnummer IS NULL
 ORDER BY r.personnummer, r.post_id DESC
+"""
+
+# Once persons with several records are written again, from their latest: the file's
+# events again, in the PostId order of the records that decided them (events of this
+# transaction are the file's; no reader has seen them).
+RETELL_IN_ORDER = """
+WITH told AS (
+    DELETE FROM change_event
+    WHERE xid = pg_current_xact_id()
+    RETURNING personnummer, kind, recorded_at, post_id, import_file_id
+)
+INSERT INTO change_event (personnummer, kind, recorded_at, post_id, import_file_id)
+SELECT t.personnummer, t.kind, t.recorded_at, t.post_id, t.import_file_id
+FROM told AS t
+JOIN person AS p ON p.personnummer = t.personnummer
+ORDER BY p.post_id
 """
 
 # A relative found protected only in a later chunk: no row anywhere names them.
