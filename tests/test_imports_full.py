@@ -185,3 +185,17 @@ async def test_a_later_file_of_the_delivery_applies_to_persons_an_earlier_one_wr
     assert (await events(register))[2:] == [
         (c, "CREATED", None), (a, "PROTECTED", None), (b, "CHANGED", ["NAMES"]),
     ]  # fmt: skip
+
+
+async def test_in_the_fast_path_a_protected_person_is_kept_wherever_registered(
+    register: asyncpg.Pool, database_url: str
+) -> None:
+    relative, hidden = number(), number()
+    source = full_extract(
+        record(relative, 1, relations=(relation("M", hidden),)),
+        record(hidden, 2, protection=SKYDDAD, registration=registered("80", "01")),
+    )
+    outcome = await apply(database_url, source)
+    assert (outcome.counts["protected"], outcome.counts["skipped"]) == (1, 0)
+    assert (await person(register, hidden))["protection"] == SKYDDAD
+    assert await register.fetchval("SELECT count(*) FROM relation") == 0
