@@ -238,6 +238,9 @@ def command(files: list[Path], *, full: bool, dry_run: bool, wait: bool) -> None
     options = Options(region=settings.region_county, full=full, dry_run=dry_run, wait=wait)
     progress = Console(stderr=True)
     try:
+        for path in files:  # a FIFO or device would be read from, or block, for ever
+            if not path.is_file():
+                raise ImportFailed(USAGE, f"{path}: not a regular file")
         opener = navet_reader()
         url = database_url(settings)
         asyncio.run(prepared(url))

@@ -3,7 +3,8 @@ and the ``register`` fixture (a plugin of tests/conftest.py).
 
 ``RecordsFile`` is what the Navet reader hands the importer (a ``Source``): the delivery,
 its records in file order, and a sha256 known once the records are read to the end; it
-can refuse as the reader does, at a given record or only at the end.
+can refuse as the reader does, at a given record or only at the end. ``apply_navet``
+applies a Navet XML file (``tests.navet_files``) through the real reader.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
 from resolvers.imports.apply import apply_file
+from resolvers.imports.navet import open_delivery
 from resolvers.imports.records import (
     CHANGES,
     FULL,
@@ -171,5 +174,15 @@ async def apply(database_url: str, source: RecordsFile, **options: Any) -> Outco
     try:
         fresh = replace(source)  # a source is read once, as a file is opened once
         return await apply_file(connection, fresh, fresh.name, Options(**options))
+    finally:
+        await connection.close()
+
+
+async def apply_navet(database_url: str, path: Path, **options: Any) -> Outcome:
+    """Apply a Navet file (``tests.navet_files``) through the reader, as the command does."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        with open_delivery(path) as navet:
+            return await apply_file(connection, navet, path.name, Options(**options))
     finally:
         await connection.close()

@@ -138,3 +138,64 @@ async def test_the_fast_path_skips_persons_outside_the_region_and_moves_numbers(
         )
         == new
     )
+
+
+async def test_in_the_fast_path_events_follow_the_post_id_order(
+    register: asyncpg.Pool, database_url: str, small_chunks: None
+) -> None:
+    """A person with several records is told of where their latest record stands."""
+    a, b, c, d = number(), number(), number(), number()
+    source = full_extract(
+        record(a, 1),
+        record(b, 2),
+        record(a, 3, protection=SKYDDAD),
+        record(c, 4),
+        record(d, 5, registration=registered("80", "01")),
+        record(d, 6),
+    )
+    await apply(database_url, source)
+    rows = await register.fetch(
+        "SELECT personnummer, kind, post_id FROM change_event ORDER BY xid, position"
+    )
+    assert [tuple(row) for row in rows] == [
+        (b, "CREATED", 2), (a, "PROTECTED", None), (c, "CREATED", 4), (d, "CREATED", 6),
+    ]  # fmt: skip
+
+
+async def test_a_later_file_of_the_delivery_applies_to_persons_an_earlier_one_wrote(
+    register: asyncpg.Pool, database_url: str
+) -> None:
+    """Its records for them are compared, as in a filled register: a protection in the
+    second file is not lost to the first file's record."""
+    a, b, c = number(), number(), number()
+    part1 = full_extract(record(a, 1), record(b, 2), files_in_delivery=2, file_no=1)
+    job = part1.delivery.job_id  # type: ignore[union-attr]
+    await apply(database_url, part1)
+    part2 = full_extract(
+        record(a, 3, protection=SKYDDAD),
+        record(b, 4, names=names(last="Andra")),
+        record(c, 5),
+        files_in_delivery=2, file_no=2, job_id=job,
+    )  # fmt: skip
+    outcome = await apply(database_url, part2)
+    counted = {name: value for name, value in outcome.counts.items() if value}
+    assert counted == {"created": 1, "protected": 1, "changed": 1}
+    assert (await person(register, a))["protection"] == SKYDDAD
+    assert (await person(register, b))["last_name"] == "Andra"
+    assert (await events(register))[2:] == [
+        (c, "CREATED", None), (a, "PROTECTED", None), (b, "CHANGED", ["NAMES"]),
+    ]  # fmt: skip
+
+
+async def test_in_the_fast_path_a_protected_person_is_kept_wherever_registered(
+    register: asyncpg.Pool, database_url: str
+) -> None:
+    relative, hidden = number(), number()
+    source = full_extract(
+        record(relative, 1, relations=(relation("M", hidden),)),
+        record(hidden, 2, protection=SKYDDAD, registration=registered("80", "01")),
+    )
+    outcome = await apply(database_url, source)
+    assert (outcome.counts["protected"], outcome.counts["skipped"]) == (1, 0)
+    assert (await person(register, hidden))["protection"] == SKYDDAD
+    assert await register.fetchval("SELECT count(*) FROM relation") == 0

@@ -33,7 +33,7 @@ async def assert_purged(pool: asyncpg.Pool, personnummer: str, protection: str) 
     kept = {"id", "personnummer", "is_coordination_number", "birth_date", "protection",
             "post_id", "updated_at"}  # fmt: skip
     present = {name for name, value in stored.items() if value is not None}
-    assert present - {"full_extract"} == kept  # which full extract carried them, if any
+    assert present - {"full_extract", "post_order"} == kept  # which delivery carried them
     traces = await pool.fetchrow(TRACES, stored["id"], personnummer)
     assert dict(traces) == {"addresses": 0, "relations": 0, "pointing_at": 0}
 
@@ -153,7 +153,13 @@ async def test_a_protected_person_leaving_the_region_goes_without_an_event(
 
     a = number()
     await apply(database_url, full_extract(record(a, 1, protection=SKYDDAD)))
-    gone = record(a, 2, protection=SKYDDAD, registration=registered("80", "01"))
+    # A record that protects keeps them, wherever it registers them (protection wins).
+    elsewhere = record(a, 2, protection=SKYDDAD, registration=registered("80", "01"))
+    outcome = await apply(database_url, changes(elsewhere))
+    assert outcome.counts["unchanged"] == 1
+    await assert_purged(register, a, SKYDDAD)
+    # A total record lifting the protection, outside the region: they leave, untold.
+    gone = record(a, 3, registration=registered("80", "01"))
     outcome = await apply(database_url, changes(gone))
     assert outcome.counts["left"] == 1
     assert await person(register, a) is None

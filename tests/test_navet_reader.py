@@ -81,7 +81,7 @@ def test_a_typical_record_becomes_every_part_of_the_register(tmp_path: Path) -> 
 def test_the_delivery_is_read_before_the_first_record(tmp_path: Path) -> None:
     path = nf.navet_file(
         tmp_path / "notice.xml",
-        [nf.record(1), nf.record(2, SPOUSE)],
+        [nf.record(1), nf.record(2, SPOUSE, person=nf.typical_person(spouse=PERSON))],
         order_type="ANDRINGSAVISERING",
         files=3,
         file_no=2,

@@ -284,7 +284,8 @@ def test_the_file_information_is_checked(
 
 
 def test_the_file_must_hold_as_many_records_as_it_says(tmp_path: Path) -> None:
-    error = refusal(tmp_path, nf.record(1), nf.record(2, SPOUSE), count=3)
+    married = nf.record(2, SPOUSE, person=nf.typical_person(spouse=nf.PERSON))
+    error = refusal(tmp_path, nf.record(1), married, count=3)
     assert str(error) == "notice.xml: Utfil/AntalPoster says 3 records, the file holds 2"
     assert str(refusal(tmp_path, nf.record(1), count=0)).endswith(
         "says 0 records, the file holds 1"

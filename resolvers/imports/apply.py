@@ -18,6 +18,7 @@ from dataclasses import replace
 import asyncpg
 
 from resolvers.imports import bulk, fill, full, ledger, rounds, staging
+from resolvers.imports.plan import Target
 from resolvers.imports.records import CHANGES, FULL, Delivery, Record
 from resolvers.imports.source import (
     ALREADY_APPLIED,
@@ -34,16 +35,22 @@ from resolvers.imports.source import (
 IMPORT_LOCK_KEY = 0x5646696D
 TRY_LOCK = "SELECT pg_try_advisory_xact_lock($1)"
 WAIT_FOR_LOCK = "SELECT pg_advisory_xact_lock($1)"
-TOTAL_WITHOUT_NAMES = """
-SELECT post_id
+# The first record the register cannot take, and why (one pass over the staged file).
+REFUSED_RECORD = """
+SELECT post_id, CASE
+    WHEN new_personnummer = personnummer THEN 'a Hänvisning to its own number'
+    WHEN personnummer = ANY (relation_numbers) THEN 'a relation to its own person'
+    ELSE 'a total record without Namn'
+END
 FROM import_record
-WHERE total
-  AND protection IS NULL
-  AND new_personnummer IS NULL
-  AND first_names IS NULL
+WHERE (total AND protection IS NULL AND new_personnummer IS NULL AND first_names IS NULL)
+   OR new_personnummer = personnummer
+   OR personnummer = ANY (relation_numbers)
 ORDER BY post_id
 LIMIT 1
 """
+# Persons up to this id were in the register before the file (ids only grow).
+KNOWN_PERSONS = "SELECT coalesce(max(id), 0) FROM person"
 _DUPLICATE_KEY = re.compile(r"\(post_id\)=\((\d+)\)")
 
 
@@ -127,8 +134,10 @@ async def _apply(
         await _check(connection, name, delivery, read)
         options.progress.applying()
 
-    ids = (options.region, None if extract is None else extract.id, started.id)
-    counts = await _write(connection, counting.counted(source.records()), counting, check, ids)
+    order_id = None if delivery is None else delivery.order_id
+    known = await connection.fetchval(KNOWN_PERSONS)
+    target = Target(options.region, extract.id if extract else None, started.id, order_id, known)
+    counts = await _write(connection, counting.counted(source.records()), counting, check, target)
     if extract is not None:
         await _complete(connection, delivery, extract, started, counts)
     await ledger.finish(connection, started.id, source.sha256.lower(), counting.records, counts)
@@ -142,21 +151,19 @@ async def _write(
     records: Iterator[Record],
     counting: _Counting,
     check: Callable[[int], Awaitable[None]],
-    ids: tuple[str, int | None, int],
+    target: Target,
 ) -> rounds.Counts:
-    """Stage and apply the records: straight into an empty register for a full extract
-    (``ids``: region, full delivery or None, ledger row), else in rounds."""
-    region, extract, file_id = ids
+    """Stage and apply the records: straight into an empty register for a full extract,
+    else in rounds."""
+    extract = target.full_extract
     await connection.execute(bulk.MEMORY)
     await staging.create(connection)
     if extract is not None and await connection.fetchval(full.ONLY_THIS_DELIVERY, extract):
         empty = await connection.fetchval(full.REGISTER_IS_EMPTY)
-        return await fill.fill_new(
-            connection, records, counting, check, (region, extract, file_id), empty=empty
-        )
+        return await fill.fill_new(connection, records, counting, check, target, empty=empty)
     await staging.stream(connection, records, FULL if extract else CHANGES, counting)
     await check(counting.records)
-    return await rounds.apply_rounds(connection, region, extract, file_id)
+    return await rounds.apply_rounds(connection, target)
 
 
 async def _complete(
@@ -205,9 +212,10 @@ async def _check(
     if delivery is not None and read != delivery.records_in_file:
         reason = f"AntalPoster says {delivery.records_in_file} records, the file has {read}"
         raise ImportRefused(name, reason)
-    post_id = await connection.fetchval(TOTAL_WITHOUT_NAMES)
-    if post_id is not None:
-        raise ImportRefused(name, f"record with PostId {post_id}: a total record without Namn")
+    refused = await connection.fetchrow(REFUSED_RECORD)
+    if refused is not None:
+        post_id, reason = refused
+        raise ImportRefused(name, f"record with PostId {post_id}: {reason}")
 
 
 @contextmanager

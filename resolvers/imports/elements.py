@@ -2,9 +2,10 @@
 
 Every reader takes the lxml element of its part and returns the part as
 ``resolvers.imports.records`` declares it, or raises ``ElementError`` naming the element
-at fault. Children the schema does not know, or that the register does not keep, are read
-past. A repeated simple element counts by its last occurrence; a repeated address kind is
-refused (which of two registered addresses would be the person's?).
+at fault (``related`` reads the relations so). Children the schema does not know, or
+that the register does not keep, are read past. A repeated simple element counts by its
+last occurrence; a repeated address kind is refused (which of two registered addresses
+would be the person's?).
 
 A pass runs over ``element[:]``, the children as a list lxml builds in C, which is a
 quarter faster than iterating the element: a full extract reads some 80 million elements.
@@ -15,11 +16,8 @@ from __future__ import annotations
 from lxml import etree
 
 from resolvers.imports import values
-from resolvers.imports.records import CivilStatus, Deregistration, Names, Registration, Relation
+from resolvers.imports.records import CivilStatus, Deregistration, Names, Registration
 from resolvers.register.rows import AddressRow
-
-# A relation whose status says it is no longer one (see docs/imports.md): left out.
-NOT_CURRENT = frozenset({"AS", "AN"})
 
 
 class ElementError(Exception):
@@ -201,55 +199,3 @@ def deregistration(element: etree._Element) -> Deregistration:
     if reason is None:
         raise ElementError(element, "missing", "AvregistreringsorsakKod")
     return Deregistration(reason, date)
-
-
-def relations(element: etree._Element) -> tuple[Relation, ...]:
-    """``Relationer``: every current ``Relation``."""
-    found = []
-    for child in element[:]:
-        if child.tag == "Relation":
-            relation = _relation(child)
-            if relation is not None:
-                found.append(relation)
-    return tuple(found)
-
-
-def _relation(element: etree._Element) -> Relation | None:
-    status = element.get("status")
-    if status is not None and status not in values.RELATION_STATUS:
-        raise ElementError(element, f"{values.shown(status)} is not a relation status", "@status")
-    kind = number = valid_from = valid_to = None
-    child = element
-    try:
-        for child in element[:]:
-            tag = child.tag
-            if tag == "RelationId":
-                number = related_number(child)
-            elif tag == "Relationstyp":
-                kind = values.code(child.text, values.RELATION)
-            elif tag == "RelationFromdatum":
-                valid_from = values.date(child.text)
-            elif tag == "RelationTomdatum":
-                valid_to = values.date(child.text)
-    except ValueError as error:
-        raise ElementError(child, str(error)) from None
-    if number is None:
-        raise ElementError(element, "missing", "RelationId")
-    if kind is None:
-        raise ElementError(element, "missing", "Relationstyp")
-    return None if status in NOT_CURRENT else Relation(kind, number, valid_from, valid_to)
-
-
-def related_number(element: etree._Element) -> str:
-    """``RelationId``: PersonNr, or FodelsetidNr for a person who never had a number."""
-    child = element
-    try:
-        for child in element[:]:
-            tag = child.tag
-            if tag == "PersonNr":
-                return values.personnummer(child.text)
-            if tag == "FodelsetidNr":
-                return values.birth_time_number(child.text)
-    except ValueError as error:
-        raise ElementError(child, str(error)) from None
-    raise ElementError(element, "missing", "PersonNr")

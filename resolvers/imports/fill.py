@@ -1,7 +1,9 @@
 """The fast path: a full extract into an empty register, written while it is read.
 
 The later files of a full delivery that comes in several take it too, while the register
-holds nothing but what the delivery's earlier files wrote: their persons are new as well.
+holds nothing but what the delivery's earlier files wrote: their persons are new as well,
+and a record for a person an earlier file wrote is applied afterwards, in rounds, as in
+a filled register (compared with what is stored: a protection is never lost).
 Only into an empty register are the indexes set aside (rebuilding them over the persons
 already written, for every file, would cost more than keeping them up to date).
 
@@ -18,7 +20,8 @@ from contextlib import nullcontext
 
 import asyncpg
 
-from resolvers.imports import bulk, full, numbers, pipeline, plan
+from resolvers.imports import bulk, full, moves, numbers, pipeline, plan, rounds
+from resolvers.imports.plan import Target
 from resolvers.imports.records import Record
 from resolvers.imports.rounds import Counts, add, no_counts
 
@@ -28,38 +31,48 @@ async def fill_new(
     records: Iterator[Record],
     progress: Callable[[int], None],
     check: Callable[[int], Awaitable[None]],
-    ids: tuple[str, int, int],
+    target: Target,
     *,
     empty: bool,
 ) -> Counts:
     """Write ``records``, persons new to the register; the counts of what they did.
 
-    ``ids``: the region's county code, the full delivery and the file's ledger row.
-    ``empty``: the register is empty (its indexes are then set aside and built after).
+    ``target``: the file (of a full delivery). ``empty``: the register is empty (its
+    indexes are then set aside and built after).
     """
-    region, extract, file_id = ids
     async with bulk.indexes_set_aside(connection) if empty else nullcontext():
         await connection.execute(full.CREATE_CONTEXT)
-        await connection.execute(full.SET_CONTEXT, region, extract, file_id)
+        await connection.execute(
+            full.SET_CONTEXT, target.region, target.full_extract, target.file_id, target.order_id
+        )
         read = await pipeline.stream_in_chunks(connection, records, full.FILL_CHUNK, progress)
         await check(read)
-        superseded = await _rewrite_doubled(connection)
+        known = target.known_persons
+        superseded = await _rewrite_doubled(connection, known)
         await connection.execute(full.PURGE_RELATIONS_TO_PROTECTED)
-    created, protected, for_persons = await connection.fetchrow(full.WRITTEN_COUNTS)
+    created, protected, for_persons = await connection.fetchrow(full.WRITTEN_COUNTS, known)
+    carried_before = await connection.fetchval(full.CARRIED_BEFORE, known) if known else 0
     counts = no_counts()
     counts.update(created=created, protected=protected, unchanged=superseded)
-    counts["skipped"] = for_persons - created - protected - superseded
+    counts["skipped"] = for_persons - carried_before - created - protected - superseded
+    if carried_before:  # as in a filled register, with the number changes
+        await connection.execute(full.LEAVE_FOR_ROUNDS, known)
+        add(counts, await rounds.apply_rounds(connection, target))
+        return counts
     await connection.execute(plan.NO_LATER_RECORDS)  # number changes: one round, by PostId
-    add(counts, await numbers.apply_number_changes(connection, 1, extract, file_id))
+    await moves.start(connection)
+    add(counts, await numbers.apply_number_changes(connection, 1, target))
+    await moves.hide_protected(connection)
     return counts
 
 
-async def _rewrite_doubled(connection: asyncpg.Connection) -> int:
-    """Write persons with several records again from their latest; how many records
-    their earlier ones were."""
-    await connection.execute(full.DOUBLED)
+async def _rewrite_doubled(connection: asyncpg.Connection, known: int) -> int:
+    """Write persons new to the register with several records again from their latest;
+    how many records their earlier ones were."""
+    await connection.execute(full.DOUBLED, known)
     superseded = int(await connection.fetchval(full.SUPERSEDED))
     if superseded:
         await connection.execute(full.UNWRITE_DOUBLED)
         await connection.execute(full.WRITE_CHUNK)
+        await connection.execute(full.RETELL_IN_ORDER)
     return superseded

@@ -4,8 +4,9 @@ Into an empty register every record creates its person, so nothing needs compari
 chunk of the file is written as it arrives (``resolvers.imports.pipeline``), with the
 register's secondary indexes and foreign keys set aside (``resolvers.imports.bulk``).
 Should a person have several records in the file, the latest decides: those persons are
-written again from it at the end. Then come the events, one per person: CREATED, or
-PROTECTED for a protected person.
+written again from it at the end, and the file's events, one per person (CREATED, or
+PROTECTED for a protected person), again in the PostId order of the deciding records.
+Records for persons an earlier file of the delivery wrote are left to the rounds.
 
 A full delivery is complete when all its files (AntalFiler) are applied. Then every
 person it did not carry leaves the register (LEFT), except those an import changed since
@@ -32,11 +33,14 @@ SELECT NOT EXISTS (SELECT 1 FROM person WHERE full_extract IS DISTINCT FROM $1)
 
 # What the chunk statements need to know (they are sent without parameters).
 CREATE_CONTEXT = """
-CREATE TEMP TABLE import_context (region text, full_extract bigint, file_id bigint)
-    ON COMMIT DROP;
+CREATE TEMP TABLE import_context (
+    region text, full_extract bigint, file_id bigint, post_order text
+) ON COMMIT DROP;
 CREATE TEMP TABLE import_written (id bigint, post_id bigint) ON COMMIT DROP
 """
-SET_CONTEXT = "INSERT INTO import_context (region, full_extract, file_id) VALUES ($1, $2, $3)"
+SET_CONTEXT = """
+INSERT INTO import_context (region, full_extract, file_id, post_order) VALUES ($1, $2, $3, $4)
+"""
 
 _PROTECTED_KEEP_NOTHING = ", ".join(
     f"CASE WHEN r.protection IS NULL THEN {value} END"
@@ -47,23 +51,23 @@ _PROTECTED_KEEP_NOTHING = ", ".join(
     )
 )  # fmt: skip
 
-# The chunk's persons (a protected person's record gives only the number and the mark;
-# a person registered outside the region is not written; a person written already, by
-# an earlier record, is left for the end) with their events — CREATED, or PROTECTED
-# carrying the number only —, then the addresses and relations of those written and
-# not protected.
+# The chunk's persons (a protected person's record gives only the number and the mark,
+# wherever it registers them; another person registered outside the region is not
+# written; a person written already, by an earlier record, is left for the end) with
+# their events — CREATED, or PROTECTED carrying the number only —, then the addresses
+# and relations of those written and not protected.
 WRITE_CHUNK = f"""
 WITH written AS (
     INSERT INTO person (
         personnummer, birth_date, first_names, given_name_code, middle_name, last_name,
         moved_in_date, key_code, property_designation, civil_status, civil_status_date,
-        deregistration_code, deregistration_date, protection, post_id, changed_at,
-        full_extract
+        deregistration_code, deregistration_date, protection, post_id, post_order,
+        changed_at, full_extract
     )
     SELECT
         r.personnummer, personnummer_birth_date(r.personnummer), {_PROTECTED_KEEP_NOTHING},
-        r.protection, r.post_id, CASE WHEN r.protection IS NULL THEN r.changed_at END,
-        c.full_extract
+        r.protection, r.post_id, c.post_order,
+        CASE WHEN r.protection IS NULL THEN r.changed_at END, c.full_extract
     FROM import_chunk AS r
     CROSS JOIN import_context AS c
     LEFT JOIN key_code_area AS k
@@ -71,7 +75,7 @@ WITH written AS (
         AND k.municipality_code = r.municipality_code
         AND k.property_designation = r.property_designation
     WHERE r.new_personnummer IS NULL
-      AND (r.county_code IS NULL OR r.county_code = c.region)
+      AND (r.protection IS NOT NULL OR r.county_code IS NULL OR r.county_code = c.region)
       AND (r.first_names IS NOT NULL OR r.protection IS NOT NULL)
     ON CONFLICT (personnummer) DO NOTHING
     RETURNING id, post_id, personnummer, protection, changed_at
@@ -113,12 +117,27 @@ TRUNCATE import_chunk, import_written
 # number changes applied from there at the end.
 FILL_CHUNK = f"INSERT INTO import_record SELECT * FROM import_chunk;\n{WRITE_CHUNK}"
 
-# Persons with several records in the file: written again, from their latest record.
-DOUBLED = """
+# Records for persons in the register before the file ($1: up to which id), whom an
+# earlier file of the delivery wrote: the chunks left them, to be applied in rounds.
+_CARRIED_BEFORE = """EXISTS (
+    SELECT 1 FROM person AS p WHERE p.personnummer = r.personnummer AND p.id <= $1
+)"""
+CARRIED_BEFORE = f"""
+SELECT count(*) FROM import_record AS r WHERE r.new_personnummer IS NULL AND {_CARRIED_BEFORE}
+"""
+# What is left for the rounds: those records, and the number changes.
+LEAVE_FOR_ROUNDS = f"""
+DELETE FROM import_record AS r WHERE r.new_personnummer IS NULL AND NOT {_CARRIED_BEFORE}
+"""
+
+# Persons with several records in the file (and new to the register: $1 as above):
+# written again, from their latest record.
+DOUBLED = f"""
 CREATE TEMP TABLE import_doubled ON COMMIT DROP AS
 SELECT personnummer, count(*) - 1 AS superseded
-FROM import_record
+FROM import_record AS r
 WHERE new_personnummer IS NULL
+  AND NOT {_CARRIED_BEFORE}
 GROUP BY personnummer
 HAVING count(*) > 1
 """
@@ -143,19 +162,37 @@ WHERE r.new_personnummer IS NULL
 ORDER BY r.personnummer, r.post_id DESC
 """
 
+# Once persons with several records are written again, from their latest: the file's
+# events again, in the PostId order of the records that decided them (events of this
+# transaction are the file's; no reader has seen them).
+RETELL_IN_ORDER = """
+WITH told AS (
+    DELETE FROM change_event
+    WHERE xid = pg_current_xact_id()
+    RETURNING personnummer, kind, recorded_at, post_id, import_file_id
+)
+INSERT INTO change_event (personnummer, kind, recorded_at, post_id, import_file_id)
+SELECT t.personnummer, t.kind, t.recorded_at, t.post_id, t.import_file_id
+FROM told AS t
+JOIN person AS p ON p.personnummer = t.personnummer
+ORDER BY p.post_id
+"""
+
 # A relative found protected only in a later chunk: no row anywhere names them.
 PURGE_RELATIONS_TO_PROTECTED = """
 DELETE FROM relation
 WHERE related_personnummer IN (SELECT personnummer FROM person WHERE protection IS NOT NULL)
 """
 
-# Persons written, protected persons written, and the records for persons.
+# Persons written by the file (ids above $1), protected persons written, and the
+# records for persons.
 WRITTEN_COUNTS = """
 SELECT
     count(*) FILTER (WHERE protection IS NULL),
     count(*) FILTER (WHERE protection IS NOT NULL),
     (SELECT count(*) FROM import_record WHERE new_personnummer IS NULL)
 FROM person
+WHERE id > $1
 """
 
 # $1 the full delivery, $2 when its first file began, $3 the ledger row of this file.

@@ -4,7 +4,10 @@ A record for number A carrying a new number B moves the person to B; if B is in 
 register already (its own record came first), A's row goes instead. Either way the old
 number is kept in ``former_personnummer`` and other persons' relations follow it to B.
 They are rare (a handful a day), so they are applied one by one, in PostId order, after
-their round's other records: a chain A → B → C in one file then ends at C.
+their round's other records: a chain A → B → C in one file then ends at C. A record's
+protection mark applies whatever its PostId (a stale one's to the person still under the
+old number); a protected person's move is told as ``PROTECTED`` for the old number
+(``resolvers.imports.moves``).
 
 A lookup of A follows ``former_personnummer`` to B
 (``resolvers.register.former_numbers.current_number``).
@@ -16,10 +19,11 @@ import datetime as dt
 
 import asyncpg
 
-from resolvers.imports.plan import IN_ROUND
+from resolvers.imports import moves, writes
+from resolvers.imports.plan import IN_ROUND, Target
 
 NUMBER_CHANGES = f"""
-SELECT r.post_id, r.personnummer, r.new_personnummer, r.changed_at
+SELECT r.post_id, r.personnummer, r.new_personnummer, r.changed_at, r.protection
 FROM import_record AS r
 WHERE r.new_personnummer IS NOT NULL
   AND r.new_personnummer <> r.personnummer
@@ -27,7 +31,7 @@ WHERE r.new_personnummer IS NOT NULL
 ORDER BY r.post_id
 """
 PERSON_BY_NUMBER = """
-SELECT id, post_id, protection
+SELECT id, post_id, post_order, protection
 FROM person
 WHERE personnummer = $1
 """
@@ -50,6 +54,7 @@ SET personnummer = $2,
     post_id = $3,
     changed_at = CASE WHEN protection IS NULL THEN $4::timestamp END,
     full_extract = coalesce($5::bigint, full_extract),
+    post_order = $6::text,
     updated_at = now()
 WHERE id = $1
 """
@@ -84,48 +89,90 @@ VALUES ($1, 'PROTECTED', $2)
 
 
 async def apply_number_changes(
-    connection: asyncpg.Connection, turn: int, full_extract: int | None, file_id: int
+    connection: asyncpg.Connection, turn: int, target: Target
 ) -> dict[str, int]:
     """Apply round ``turn``'s number changes in PostId order; their counts."""
-    counts = {"number_changed": 0, "stale": 0, "skipped": 0}
-    for post_id, old, new, changed_at in await connection.fetch(NUMBER_CHANGES, turn):
+    counts = {"number_changed": 0, "protected": 0, "stale": 0, "skipped": 0}
+    for post_id, old, new, changed_at, protection in await connection.fetch(NUMBER_CHANGES, turn):
         person = await connection.fetchrow(PERSON_BY_NUMBER, old)
-        if person is not None and person["post_id"] is not None and person["post_id"] >= post_id:
-            counts["stale"] += 1
+        if person is not None and _stale(person, post_id, target.order_id):
+            # Its protection applies whatever its PostId: to the person under the old number.
+            protects = protection is not None and person["protection"] is None
+            if protects:
+                await _protect(connection, person["id"], old, protection)
+                await connection.execute(PROTECTED_EVENT, old, target.file_id)
+            counts["protected" if protects else "stale"] += 1
             continue
         await connection.execute(REMEMBER_FORMER, old, new, changed_at)
         await connection.execute(FOLLOW_FORMER, old, new)
-        if person is None:
+        await connection.execute(DROP_DOUBLED_RELATIONS, old, new)
+        await connection.execute(FOLLOW_RELATIONS, old, new)
+        if person is None:  # relations that named A now name B, protected or not
+            current = await connection.fetchrow(PERSON_BY_NUMBER, new)
+            if current is not None:
+                await _protected(connection, current, new, protection, target.file_id)
             counts["skipped"] += 1
             continue
-        protected = await _move(connection, person, old, new, (post_id, changed_at, full_extract))
-        if protected:
-            await connection.execute(PURGE_RELATIONS_TO, new)
+        record = (post_id, changed_at, target.full_extract, target.order_id)
+        current = await _move(connection, person, new, record)
+        known = current["id"] != person["id"] and current["id"] <= target.known_persons
+        if await _protected(connection, current, new, protection, target.file_id):
             if person["protection"] is None:  # receivers may hold data on A: they purge it
-                await connection.execute(PROTECTED_EVENT, old, file_id)
-        else:
-            await connection.execute(NUMBER_EVENT, new, old, changed_at, post_id, file_id)
+                await connection.execute(PROTECTED_EVENT, old, target.file_id)
+        elif person["protection"] is None:  # a protected A's receivers hold nothing of it
+            await connection.execute(NUMBER_EVENT, new, old, changed_at, post_id, target.file_id)
+        await moves.moved(connection, old, new, known)
         counts["number_changed"] += 1
     return counts
+
+
+def _stale(person: asyncpg.Record, post_id: int, order_id: str | None) -> bool:
+    """The stored PostId is one of this record's order, and not below it."""
+    stored = person["post_id"]
+    return stored is not None and stored >= post_id and person["post_order"] == order_id
+
+
+async def _protected(
+    connection: asyncpg.Connection,
+    current: asyncpg.Record,
+    new: str,
+    protection: str | None,
+    file_id: int,
+) -> bool:
+    """Is the person now under ``new`` protected — before, or by the record's mark? No
+    relation then names them. A person of the new number, protected now by the record
+    only, gets a PROTECTED event (kept only if receivers knew them: ``moves``)."""
+    if current["protection"] is None and protection is None:
+        return False
+    if current["protection"] is None:
+        await _protect(connection, current["id"], new, protection)
+        await connection.execute(PROTECTED_EVENT, new, file_id)
+    await connection.execute(PURGE_RELATIONS_TO, new)
+    return True
+
+
+async def _protect(
+    connection: asyncpg.Connection, person_id: int, personnummer: str, protection: str | None
+) -> None:
+    """Leave the person the number and the mark, and no relation naming them."""
+    await connection.execute(writes.PROTECT_ONE, person_id, protection)
+    await connection.execute(writes.PURGE_ONES_ADDRESSES, person_id)
+    await connection.execute(writes.PURGE_ONES_RELATIONS, person_id)
+    await connection.execute(PURGE_RELATIONS_TO, personnummer)
 
 
 async def _move(
     connection: asyncpg.Connection,
     person: asyncpg.Record,
-    old: str,
     new: str,
-    record: tuple[int, dt.datetime | None, int | None],
-) -> bool:
-    """Move the person from ``old`` to ``new`` (or drop ``old`` when ``new`` is there);
-    whether the person now under ``new`` is protected."""
+    record: tuple[int, dt.datetime | None, int | None, str | None],
+) -> asyncpg.Record:
+    """Move the person to ``new`` (or drop their row when ``new`` is there); the person
+    now under ``new`` as it was before the move."""
     existing = await connection.fetchrow(PERSON_BY_NUMBER, new)
     if existing is not None:
         await connection.execute(DELETE_PERSON, person["id"])
         await connection.execute(CARRIED, existing["id"], record[2])
-        protected = existing["protection"] is not None
-    else:
-        await connection.execute(MOVE_PERSON, person["id"], new, *record)
-        protected = person["protection"] is not None
-    await connection.execute(DROP_DOUBLED_RELATIONS, old, new)
-    await connection.execute(FOLLOW_RELATIONS, old, new)
-    return protected
+        return existing
+    await connection.execute(MOVE_PERSON, person["id"], new, *record)
+    return person

@@ -73,8 +73,17 @@ RELATION_OF_ONE_KIND = """
         WHERE q.personnummer = u.related_personnummer
           AND q.protection IS NOT NULL
     )"""
+# A record's relations, each to the number its relative uses now: a number replaced by
+# another (former_personnummer) is stored as the one that replaced it, as the rows that
+# named it were moved when it was replaced.
 RELATIONS_UNNESTED = """CROSS JOIN LATERAL unnest(
     r.relation_kinds, r.relation_numbers, r.relation_from, r.relation_to
+) AS d (kind, delivered_personnummer, valid_from, valid_to)
+LEFT JOIN former_personnummer AS f ON f.personnummer = d.delivered_personnummer
+CROSS JOIN LATERAL (
+    SELECT
+        d.kind, coalesce(f.current_personnummer, d.delivered_personnummer),
+        d.valid_from, d.valid_to
 ) AS u (kind, related_personnummer, valid_from, valid_to)"""
 PREFERRED_RELATION = (
     "u.kind, u.related_personnummer, u.valid_to DESC NULLS FIRST, u.valid_from DESC"

@@ -9,6 +9,19 @@ changed (docs/imports.md "How a delivery changes the register").
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class Target(NamedTuple):
+    """What the statements applying one file need to know of it."""
+
+    region: str  # the region's county code
+    full_extract: int | None  # the full delivery carrying the records; None: a notice
+    file_id: int  # the file's ledger row
+    order_id: str | None  # its BestallningsId; None: a file without Filinformation
+    known_persons: int  # the largest person id when the file began
+
+
 # Records that are not their person's first in the file, with their rank.
 LATER_RECORDS = """
 CREATE TEMP TABLE import_later ON COMMIT DROP AS
@@ -38,7 +51,12 @@ IN_ROUND = """(
     OR r.post_id IN (SELECT l.post_id FROM import_later AS l WHERE l.rank = $1)
 )"""
 
-# $1 round, $2 the region's county code. The first action that applies wins.
+# A record older than the stored person: PostIds count within an order, so only a
+# PostId the record's own order ($3) stored is compared.
+STALE = "coalesce(p.post_id >= r.post_id AND p.post_order IS NOT DISTINCT FROM $3::text, false)"
+
+# $1 round, $2 the region's county code, $3 the file's order. The first action that
+# applies wins: a protection before anything else, whatever its PostId or county.
 PLAN_ROUND = f"""
 CREATE TEMP TABLE import_plan ON COMMIT DROP AS
 SELECT
@@ -46,17 +64,18 @@ SELECT
     r.personnummer,
     p.id AS person_id,
     p.protection AS stored_protection,
+    {STALE} AS stale,
     CASE
-        WHEN p.post_id >= r.post_id THEN 'STALE'
-        WHEN r.county_code <> $2 THEN CASE WHEN p.id IS NULL THEN 'SKIP' ELSE 'LEAVE' END
         WHEN r.protection IS NOT NULL THEN
             CASE
                 WHEN p.id IS NULL THEN 'PROTECT_NEW'
                 WHEN p.protection IS NULL THEN 'PROTECT'
                 ELSE 'KEEP_PROTECTED'
             END
-        WHEN p.protection IS NOT NULL THEN
-            CASE WHEN r.total THEN 'LIFT' ELSE 'KEEP_PROTECTED' END
+        WHEN {STALE} THEN 'STALE'
+        WHEN p.protection IS NOT NULL AND NOT r.total THEN 'KEEP_PROTECTED'
+        WHEN r.county_code <> $2 THEN CASE WHEN p.id IS NULL THEN 'SKIP' ELSE 'LEAVE' END
+        WHEN p.protection IS NOT NULL THEN 'LIFT'
         WHEN p.id IS NOT NULL THEN 'UPDATE'
         WHEN r.first_names IS NOT NULL THEN 'CREATE'
         ELSE 'SKIP'

@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml import etree
 
-from resolvers.imports import elements, values
+from resolvers.imports import elements, related, values
 from resolvers.imports.elements import ElementError
 from resolvers.imports.records import SEKRETESS, SKYDDAD, Record
 
@@ -108,20 +108,21 @@ def _person(person: etree._Element, protection: str | None) -> tuple[Any, ...]:
     parts, twice = _children(person, _SLOT, len(_PARTS))
     if twice is not None:
         raise ElementError(twice, "appears more than once")
-    number, old, new, leaving, name, registered, where, civil, related = parts
+    number, old, new, leaving, name, registered, where, civil, kin = parts
     if number is None:
         raise ElementError(person, "missing", "PersonId")
     registration = None if registered is None else elements.registration(registered)
+    own = _person_id(number)
     return (
-        _person_id(number),
+        own,
         protection,
-        _referral(old, new),
+        _referral(old, new, own),
         None if leaving is None else elements.deregistration(leaving),
         None if name is None else elements.names(name),
         registration,
         None if where is None else elements.addresses(where, registration),
         None if civil is None else elements.civil_status(civil),
-        None if related is None else elements.relations(related),
+        None if kin is None else related.relations(kin, own),
     )
 
 
@@ -137,18 +138,23 @@ def _person_id(element: etree._Element) -> str:
     return _number(found)
 
 
-def _number(element: etree._Element) -> str:
+def _number(element: etree._Element, own: str | None = None) -> str:
+    """A personnummer; not ``own``, when given (the record's own number)."""
     try:
-        return values.personnummer(element.text)
+        number = values.personnummer(element.text)
     except ValueError as error:
         raise ElementError(element, str(error)) from None
+    if number == own:
+        raise ElementError(element, related.OWN_NUMBER)
+    return number
 
 
-def _referral(old: etree._Element | None, new: etree._Element | None) -> str | None:
+def _referral(old: etree._Element | None, new: etree._Element | None, own: str) -> str | None:
     """The number now used: the newer ``Hanvisningar`` when present, of its Hanvisning
-    the last with status NY, else the last; else the older ``HanvisningsPersonNr``."""
+    the last with status NY, else the last; else the older ``HanvisningsPersonNr``.
+    A referral to ``own``, the record's own number, is refused."""
     if new is None:
-        return None if old is None or not (old.text or "").strip() else _number(old)
+        return None if old is None or not (old.text or "").strip() else _number(old, own)
     chosen = latest = None
     for referral in new:
         if referral.tag != "Hanvisning":
@@ -159,6 +165,6 @@ def _referral(old: etree._Element | None, new: etree._Element | None) -> str | N
         number = next((c for c in referral if c.tag == "HanvisningsPersonNr"), None)
         if number is None:
             raise ElementError(referral, "missing", "HanvisningsPersonNr")
-        latest = _number(number)
+        latest = _number(number, own)
         chosen = latest if status == "NY" else chosen
     return chosen or latest

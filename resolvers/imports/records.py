@@ -89,7 +89,8 @@ class Record:
     """One ``Folkbokforingspost``: one person, as of one change.
 
     ``protection`` is SKYDDAD when ``SkyddadFolkbokforing`` is J, else SEKRETESS when
-    ``Sekretessmarkering`` is J, else None (both N or absent).
+    ``Sekretessmarkering`` is J, else None (both N or absent). ``new_personnummer`` and
+    the relations never name ``personnummer`` itself (the importer refuses such a record).
     """
 
     post_id: int  # Arendeuppgift/PostId

@@ -4,14 +4,16 @@ Round ``n`` applies every record that is its person's ``n``-th in the file, set-
 decide each record's action (``plan``), write what protects and what leaves, work out the
 person each changing record leaves and which parts changed (``parts``), write persons,
 addresses and relations, then the round's events in PostId order (``writes``), then the
-round's number changes (``numbers``).
+round's number changes (``numbers``); at the end, what the feed keeps of number changes
+whose person ends the file protected (``moves``).
 """
 
 from __future__ import annotations
 
 import asyncpg
 
-from resolvers.imports import numbers, parts, plan, writes
+from resolvers.imports import moves, numbers, parts, plan, writes
+from resolvers.imports.plan import Target
 
 # What each (action, event) of a record counts as.
 _COUNTED = {
@@ -54,36 +56,31 @@ def add(counts: Counts, more: Counts) -> None:
         counts[name] += value
 
 
-async def apply_rounds(
-    connection: asyncpg.Connection, region: str, full_extract: int | None, file_id: int
-) -> Counts:
+async def apply_rounds(connection: asyncpg.Connection, target: Target) -> Counts:
     """Apply the staged records in rounds; the counts of what they did."""
     counts = no_counts()
+    await moves.start(connection)
     await connection.execute(plan.LATER_RECORDS)
     last = await connection.fetchval(plan.LAST_ROUND)
     for turn in range(1, last + 1):
-        add(counts, await _round(connection, turn, region, full_extract, file_id))
-        add(counts, await numbers.apply_number_changes(connection, turn, full_extract, file_id))
+        add(counts, await _round(connection, turn, target))
+        add(counts, await numbers.apply_number_changes(connection, turn, target))
+    await moves.hide_protected(connection)
     return counts
 
 
-async def _round(
-    connection: asyncpg.Connection,
-    turn: int,
-    region: str,
-    full_extract: int | None,
-    file_id: int,
-) -> Counts:
+async def _round(connection: asyncpg.Connection, turn: int, target: Target) -> Counts:
+    full_extract, order_id, file_id = target.full_extract, target.order_id, target.file_id
     await connection.execute(plan.DROP_ROUND)
-    await connection.execute(plan.PLAN_ROUND, turn, region)
+    await connection.execute(plan.PLAN_ROUND, turn, target.region, order_id)
     await _run(connection, plan.PLAN_INDEX, plan.ANALYZE_PLAN, writes.LEAVE)
-    await connection.execute(writes.PROTECT, full_extract)
-    await connection.execute(writes.PROTECT_NEW, full_extract)
+    for statement in (writes.PROTECT, writes.PROTECT_NEW):
+        await connection.execute(statement, full_extract, order_id)
     await _run(connection, *_PURGE)
     await connection.execute(plan.NEXT_PERSONS)
     await _run(connection, plan.NEXT_INDEX, plan.ANALYZE_NEXT, *_PARTS)
     for statement in _WRITE_PERSONS:
-        await connection.execute(statement, full_extract)
+        await connection.execute(statement, full_extract, order_id)
     await _run(connection, *_WRITE_PARTS)
     await connection.execute(writes.ROUND_EVENTS, file_id)
     await connection.execute(writes.LIFTED_RELATIONS, file_id)

@@ -2,12 +2,22 @@
 
 Each reads ``import_plan`` / ``import_next`` (``resolvers.imports.plan``) and the parts
 (``resolvers.imports.parts``); ``$1`` is, where it appears, the full delivery carrying
-the records (NULL for a change notice) or the ledger row of the file.
+the records (NULL for a change notice) or the ledger row of the file, and ``$2`` the
+file's order (BestallningsId), stored beside the PostId.
 """
 
 from __future__ import annotations
 
 from resolvers.imports.parts import ADDRESS_COLUMNS, RELATION_COLUMNS
+
+# What a person holds beside the number, the birth date it tells, the mark and the
+# importer's bookkeeping: what a protection purges.
+_PERSON_FIELDS = (
+    "first_names", "given_name_code", "middle_name", "last_name", "moved_in_date",
+    "key_code", "property_designation", "civil_status", "civil_status_date",
+    "deregistration_code", "deregistration_date",
+)  # fmt: skip
+_PURGED = ",\n    ".join(f"{name} = NULL" for name in _PERSON_FIELDS)
 
 # Leaving the region: the person goes, with their addresses and relations (cascade).
 LEAVE = """
@@ -18,21 +28,15 @@ WHERE p.id = pl.person_id
 """
 
 # A protected person keeps the number, the birth date it tells and the mark; nothing else.
-PROTECT = """
+# A stale record's protection applies too (fail safe), but the newer PostId stays, and a
+# mark stored by a newer record.
+PROTECT = f"""
 UPDATE person AS p
-SET first_names = NULL,
-    given_name_code = NULL,
-    middle_name = NULL,
-    last_name = NULL,
-    moved_in_date = NULL,
-    key_code = NULL,
-    property_designation = NULL,
-    civil_status = NULL,
-    civil_status_date = NULL,
-    deregistration_code = NULL,
-    deregistration_date = NULL,
-    protection = coalesce(r.protection, p.protection),
-    post_id = r.post_id,
+SET {_PURGED},
+    protection = CASE WHEN pl.stale THEN coalesce(p.protection, r.protection)
+        ELSE coalesce(r.protection, p.protection) END,
+    post_id = CASE WHEN pl.stale THEN p.post_id ELSE r.post_id END,
+    post_order = CASE WHEN pl.stale THEN p.post_order ELSE $2::text END,
     changed_at = NULL,
     full_extract = coalesce($1::bigint, p.full_extract),
     updated_at = now()
@@ -43,12 +47,23 @@ WHERE p.id = pl.person_id
 """
 
 PROTECT_NEW = """
-INSERT INTO person (personnummer, birth_date, protection, post_id, full_extract)
-SELECT r.personnummer, personnummer_birth_date(r.personnummer), r.protection, r.post_id, $1::bigint
+INSERT INTO person (personnummer, birth_date, protection, post_id, post_order, full_extract)
+SELECT
+    r.personnummer, personnummer_birth_date(r.personnummer), r.protection, r.post_id,
+    $2::text, $1::bigint
 FROM import_plan AS pl
 JOIN import_record AS r ON r.post_id = pl.post_id
 WHERE pl.action = 'PROTECT_NEW'
 """
+
+# One person protected by a number change's record: $1 the person, $2 the mark.
+PROTECT_ONE = f"""
+UPDATE person
+SET {_PURGED}, protection = $2, changed_at = NULL, updated_at = now()
+WHERE id = $1
+"""
+PURGE_ONES_ADDRESSES = "DELETE FROM address WHERE person_id = $1"
+PURGE_ONES_RELATIONS = "DELETE FROM relation WHERE person_id = $1"
 
 PURGE_ADDRESSES = """
 DELETE FROM address AS a
@@ -62,19 +77,23 @@ USING import_plan AS pl
 WHERE rel.person_id = pl.person_id
   AND pl.action = 'PROTECT'
 """
-# Other persons' relations pointing at the newly protected: no row anywhere names them.
+# Other persons' relations pointing at the protected, by their number or a number they
+# had: no row anywhere names them.
 PURGE_RELATIONS_TO = """
-DELETE FROM relation AS rel
-USING import_plan AS pl
-WHERE rel.related_personnummer = pl.personnummer
-  AND pl.action IN ('PROTECT', 'PROTECT_NEW')
+WITH protected AS (
+    SELECT personnummer FROM import_plan
+    WHERE action IN ('PROTECT', 'PROTECT_NEW', 'KEEP_PROTECTED')
+)
+DELETE FROM relation
+WHERE related_personnummer IN (
+    SELECT personnummer FROM protected
+    UNION ALL
+    SELECT f.personnummer
+    FROM former_personnummer AS f
+    JOIN protected AS p ON p.personnummer = f.current_personnummer
+)
 """
 
-_PERSON_FIELDS = (
-    "first_names", "given_name_code", "middle_name", "last_name", "moved_in_date",
-    "key_code", "property_designation", "civil_status", "civil_status_date",
-    "deregistration_code", "deregistration_date",
-)  # fmt: skip
 _SET_FIELDS = ",\n    ".join(f"{name} = n.{name}" for name in _PERSON_FIELDS)
 
 UPDATE_PERSONS = f"""
@@ -82,6 +101,7 @@ UPDATE person AS p
 SET {_SET_FIELDS},
     protection = NULL,
     post_id = n.post_id,
+    post_order = $2::text,
     changed_at = n.changed_at,
     full_extract = coalesce($1::bigint, p.full_extract),
     updated_at = now()
@@ -92,11 +112,13 @@ WHERE p.id = n.person_id
 
 CREATE_PERSONS = f"""
 INSERT INTO person (
-    personnummer, birth_date, {", ".join(_PERSON_FIELDS)}, post_id, changed_at, full_extract
+    personnummer, birth_date, {", ".join(_PERSON_FIELDS)}, post_id, post_order, changed_at,
+    full_extract
 )
 SELECT
     n.personnummer, personnummer_birth_date(n.personnummer),
-    {", ".join(f"n.{name}" for name in _PERSON_FIELDS)}, n.post_id, n.changed_at, $1::bigint
+    {", ".join(f"n.{name}" for name in _PERSON_FIELDS)}, n.post_id, $2::text, n.changed_at,
+    $1::bigint
 FROM import_next AS n
 WHERE n.action = 'CREATE'
 ORDER BY n.personnummer

@@ -70,7 +70,9 @@ def full_extract(persons: int, seed: int = 1, first_post_id: int = 1) -> Iterato
         relations: tuple[Relation, ...] = ()
         if i % 2 == 0 and i + 1 < persons:
             spouse = Relation("M", personnummer(i + 1), dt.date(2005, 6, 1), None)
-            relations = (spouse, Relation("B", personnummer((i * 7919) % persons), None, None))
+            child = (i * 7919) % persons
+            child = (i + 2) % persons if child == i else child  # never oneself
+            relations = (spouse, Relation("B", personnummer(child), None, None))
         elif i % 2:
             relations = (Relation("M", personnummer(i - 1), dt.date(2005, 6, 1), None),)
         yield Record(
