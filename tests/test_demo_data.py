@@ -20,6 +20,7 @@ from resolvers.dev.demo import (
     loading,
 )
 from resolvers.domain.personnummer import Gender, parse
+from resolvers.register.rows import AddressRow
 
 PERSONS = 2000
 TODAY = dt.date(2025, 6, 1)
@@ -132,8 +133,11 @@ def test_names_and_addresses_respect_the_register_limits(register: DemoRegister)
     assert all(len(p["middle_name"] or "") <= 40 for p in persons)
     codes = Counter(p["given_name_code"] for p in persons)
     assert codes["10"] > codes["20"] > 0 and codes["12"] > 0 and codes[None] > 0
+    care_of = []
     for address in rows_as_dicts(register.addresses, demo.ADDRESS_COLUMNS):
         lines = [address[k] or "" for k in ("care_of", "line1", "line2", "line3")]
+        if address["care_of"]:  # the name alone, as Navet's CareOf: the envelope adds "c/o"
+            care_of.append(AddressRow(**{k: v for k, v in address.items() if k != "person_id"}))
         assert max(map(len, lines)) <= 35 and len(address["postal_town"] or "") <= 27
         if address["kind"] == "F":
             assert address["postal_code"].isdigit() and len(address["postal_code"]) == 5
@@ -142,6 +146,9 @@ def test_names_and_addresses_respect_the_register_limits(register: DemoRegister)
                 ("14", "80"),
                 ("14", "81"),
             }
+    assert care_of and all(
+        [line for line in a.lines if "c/o" in line.lower()] == [f"c/o {a.care_of}"] for a in care_of
+    )
 
 
 def test_relations_are_stored_in_both_directions(register: DemoRegister) -> None:
