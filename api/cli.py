@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import functools
 import json
 import os
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
-import asyncpg
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api import imports
 from api.auth import mint_dev_token
+from api.demo import demo_examples, load_for_serve, write_demo
 from api.keytool import keys, token
 from api.runtime import Commands, database_url, prepare, stops_embedded_database
 from api.settings import Settings
 from api.startup import StartupError, check_serve, cli_command
-from resolvers.db import migrate as apply_migrations
-from resolvers.development import DEMO_DATA, SIMULATOR, development_only
+from resolvers.development import SIMULATOR, development_only
 from resolvers.domain.access import Tier
 from schema.build import SDL_PATH, sdl
 
@@ -35,24 +29,6 @@ if TYPE_CHECKING:  # the development parts, imported where a command needs them
 
 app = Commands(help="Västfolket API — the population register's GraphQL API.", no_args_is_help=True)
 console = Console(stderr=True)
-T = TypeVar("T")
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar shown from the first update on: none when nothing is loaded."""
-    columns = (TextColumn("Demo register"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    progress = Progress(*columns, console=console)
-    task = progress.add_task("persons", total=total)
-
-    def update(done: int) -> None:
-        progress.start()  # a no-op once started
-        progress.update(task, completed=done)
-
-    try:
-        yield update
-    finally:
-        progress.stop()
 
 
 @app.command()
@@ -81,14 +57,7 @@ def serve(
                 first_free_port,
             )
         simulator = RunningSimulator(Simulator(), port=first_free_port("127.0.0.1", port + 1))
-    url = database_url(settings)
-    demo_persons = settings.demo_register_size
-    with _progress(demo_persons) as progress:
-        loaded = asyncio.run(prepare(url, demo_persons=demo_persons, progress=progress))
-    if loaded:
-        console.print(f"Loaded a demo register of {loaded} persons.")
-    elif demo_persons:
-        console.print("The register is already there (demo data goes into an empty one only).")
+    url = load_for_serve(settings)
     os.environ["DATABASE_URL"] = url
     if simulator is not None:
         simulator.start()
@@ -198,33 +167,12 @@ def demo_data(
         bool, typer.Option("--examples", help="Print example numbers per kind as JSON.")
     ] = False,
 ) -> None:
-    """Write a deterministic demo register, or print example numbers from it."""
-    with development_only(DEMO_DATA):
-        from resolvers.dev import demo
-    settings = Settings()
-    url = database_url(settings)
+    """Write a deterministic demo register as Navet files and import them, or print
+    example numbers from the register."""
     if examples:
-        typer.echo(json.dumps(asyncio.run(_migrated(url, demo.examples)), indent=2))
-        return
-    register = demo.generate(persons, seed, dt.date.today())
-    with _progress(persons) as progress:
-        load = functools.partial(demo.load, register=register, replace=replace, progress=progress)
-        try:
-            written = asyncio.run(_migrated(url, load))
-        except demo.RegisterNotEmptyError as error:
-            console.print(f"[red]{error}[/red] Use --replace to overwrite it.")
-            raise typer.Exit(1) from None
-    console.print(f"Wrote {written} persons.")
-
-
-async def _migrated(url: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """``work`` done on a connection to the database, its schema made current first."""
-    connection = await asyncpg.connect(url)
-    try:
-        await apply_migrations(connection)
-        return await work(connection)
-    finally:
-        await connection.close()
+        typer.echo(json.dumps(demo_examples(Settings()), indent=2))
+    else:
+        write_demo(Settings(), persons, seed, replace=replace)
 
 
 @app.command("import")

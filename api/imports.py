@@ -4,9 +4,8 @@ Files are applied one by one, each in its own transaction, in delivery order —
 day they take effect (Effektueringsdatum), a full extract before the notices of its day,
 then (BestallningsId, JobbId, FilNr) — when every file names its delivery, else as given.
 A full extract and the notices that follow it are different orders, so the order id alone
-would not say which comes first. The
-first file refused stops the run: the files after it depend on it. Progress is a bar on
-a terminal, JSON log lines otherwise; the summary table follows on stdout.
+would not say which comes first. The first file refused stops the run: the files after
+it depend on it. What is shown meanwhile and after: ``api.import_output``.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import datetime as dt
 import hashlib
 import logging
 import sys
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import replace
@@ -25,19 +23,8 @@ from pathlib import Path
 import asyncpg
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
-from rich.text import Text
 
+from api.import_output import Shown, progress_bar, summary
 from api.logs import configure_logging
 from api.runtime import database_url, prepare
 from api.settings import Settings
@@ -45,7 +32,6 @@ from resolvers.db import database_unavailable
 from resolvers.imports import ledger
 from resolvers.imports.apply import apply_file
 from resolvers.imports.records import FULL
-from resolvers.imports.rounds import COUNTS
 from resolvers.imports.source import ImportBusy, ImportRefused, Options, Outcome, Source
 
 # Exit codes (docs/imports.md).
@@ -95,47 +81,6 @@ def delivery_order(paths: list[Path], opener: Opener) -> list[Path]:
         notice = delivery.kind != FULL
         keys.append((day, notice, delivery.order_id, delivery.job_id, delivery.file_no))
     return [path for _, path in sorted(zip(keys, paths, strict=True), key=lambda pair: pair[0])]
-
-
-class Shown:
-    """Progress of one file: a rich bar on a terminal, else a JSON log line every 5 s."""
-
-    def __init__(self, name: str, total: int | None, bar: Progress | None) -> None:
-        self.name, self.total, self.bar = name, total, bar
-        self.task = bar.add_task(name, total=total) if bar else None
-        self.started = self.logged = time.monotonic()
-
-    def read(self, records: int) -> None:
-        if self.bar is not None and self.task is not None:
-            self.bar.update(self.task, completed=records)
-            return
-        now = time.monotonic()
-        if now - self.logged >= 5:
-            self.logged = now
-            rate = records / max(now - self.started, 1e-6)
-            logger.info("import progress", extra={
-                "file": self.name, "records": records, "of": self.total,
-                "records_per_second": round(rate),
-            })  # fmt: skip
-
-    def applying(self) -> None:
-        if self.bar is not None and self.task is not None:
-            self.bar.update(self.task, description=f"{self.name} (applying)")
-        else:
-            logger.info("import applying", extra={"file": self.name})
-
-
-class RateColumn(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        return Text("" if task.speed is None else f"{task.speed:,.0f} records/s")
-
-
-def progress_bar(console: Console) -> Progress:
-    """Records read of AntalPoster, the rate, and the time left at that rate."""
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TaskProgressColumn(), RateColumn(), TimeRemainingColumn(), console=console,
-    )  # fmt: skip
 
 
 async def run(
@@ -201,21 +146,6 @@ async def _one(
         "seconds": round(outcome.seconds, 1),
     })  # fmt: skip
     return outcome
-
-
-def summary(outcomes: list[Outcome]) -> Table:
-    """One column per file: its status, records, each count and seconds."""
-    table = Table(title="Import")
-    table.add_column("")
-    for outcome in outcomes:
-        table.add_column(outcome.name, justify="right")
-    table.add_row("status", *(outcome.status for outcome in outcomes))
-    table.add_row("records", *(str(outcome.records) for outcome in outcomes))
-    for count in COUNTS:
-        label = count.replace("_", " ")
-        table.add_row(label, *(str(outcome.counts.get(count, "")) for outcome in outcomes))
-    table.add_row("seconds", *(f"{outcome.seconds:.1f}" for outcome in outcomes))
-    return table
 
 
 async def prepared(url: str) -> None:

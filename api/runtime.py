@@ -1,14 +1,15 @@
-"""Getting a database ready to serve: where it is, its schema, and demo data; stopping
-the embedded one again; and the commands' answer when a development part is missing."""
+"""Getting a database ready to serve: where it is, its schema, and demo data (imported
+from the demo's Navet files); stopping the embedded one again; and the commands' answer
+when a development part is missing."""
 
 from __future__ import annotations
 
-import datetime as dt
+import asyncio
 import functools
 import signal
 from collections.abc import Callable
 from types import FrameType
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import asyncpg
 import typer
@@ -18,13 +19,15 @@ from api.settings import Settings
 from resolvers.db import migrate
 from resolvers.development import DEMO_DATA, DevelopmentOnly, development_only
 
+if TYPE_CHECKING:  # the development part, imported where a demo register is loaded
+    from api.demo import DemoLoad
+    from resolvers.dev.demo import Filled
+
 
 def database_url(settings: Settings) -> str:
     """``DATABASE_URL``, or the embedded server's database (started if need be)."""
     if settings.database_url:
         return settings.database_url
-    import asyncio
-
     server = start_embedded(settings.data_dir)
     return asyncio.run(ensure_database(server, settings.database_name))
 
@@ -36,24 +39,22 @@ async def register_size(connection: asyncpg.Connection) -> int:
 async def prepare(
     url: str,
     *,
-    demo_persons: int = 0,
-    seed: int = 1,
-    progress: Callable[[int], None] | None = None,
-) -> int:
-    """Apply migrations; load ``demo_persons`` demo persons into an empty register.
+    demo: DemoLoad | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Filled | None:
+    """Apply migrations; import the ``demo`` register's files into an empty register.
 
     Returns:
-        The number of demo persons loaded (0 if the register already had data).
+        The persons loaded and their files (None if the register already had data).
     """
     connection = await asyncpg.connect(url)
     try:
         await migrate(connection)
-        if demo_persons <= 0 or await register_size(connection) > 0:
-            return 0
+        if demo is None or demo.persons <= 0 or await register_size(connection) > 0:
+            return None
         with development_only(DEMO_DATA):
-            from resolvers.dev import demo
-        register = demo.generate(demo_persons, seed, dt.date.today())
-        return await demo.load(connection, register, progress=progress)
+            from resolvers.dev.demo import fill
+        return await fill(connection, await demo.files(), progress=progress)
     finally:
         await connection.close()
 

@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(
         default=Path(".vastfolket"),
-        description="Embedded PostgreSQL data and the development signing key.",
+        description="Embedded PostgreSQL data, the development signing key and the demo's "
+        "Navet files.",
     )
     database_name: str = Field(default="vastfolket", description="Database on the embedded server.")
     demo_persons: int | None = Field(

@@ -33,18 +33,24 @@ def fresh_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
 
 
 @pytest.fixture(scope="module")
-def served(fresh_install: dict[str, str]) -> Iterator[str]:
-    """`vastfolket serve` on the embedded default; yields its base URL."""
+def server(fresh_install: dict[str, str]) -> Iterator[Server]:
+    """`vastfolket serve` on the embedded default."""
     port = free_port()
     server = Server(
         [sys.executable, "-m", "api", "serve", "--port", str(port)], fresh_install, port
     )
     try:
-        yield server.wait_ready().base
+        yield server.wait_ready()
     finally:
         assert server.stop() == 0, server.output
     pgdata = Path(fresh_install["VASTFOLKET_DATA_DIR"]) / "pgdata"
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server was not stopped"
+
+
+@pytest.fixture(scope="module")
+def served(server: Server) -> str:
+    """The base URL of that server."""
+    return server.base
 
 
 def test_serve_prints_graphiql_url_and_a_token_that_works(
@@ -114,6 +120,24 @@ def test_serve_output_names_graphiql_and_a_development_token(
     person = response.json()["data"]["person"]
     assert person["isCoordinationNumber"] is True
     assert person["source"] == "SKATTEVERKET" and person["lastName"] and person["fetchedAt"]
+
+
+def test_the_first_start_imported_the_demo_from_navet_files_it_kept(
+    server: Server, fresh_install: dict[str, str]
+) -> None:
+    """The files are where the first start said, and the ones the import ledger holds."""
+    navet = Path(fresh_install["VASTFOLKET_DATA_DIR"]) / "navet"
+    said = server.output
+    assert "Demo register" in said and "Loaded a demo register of 600 persons" in said, said
+    assert f"Navet files in {navet}\n" in said
+    files = sorted(navet.glob("navet-*.xml"))
+    assert [path.name.split("-")[2] for path in files] == ["grunduttag"] + ["andring"] * 4
+    again = subprocess.run(
+        [sys.executable, "-m", "api", "import", *map(str, files)],
+        env=fresh_install, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("already applied") == len(files)
 
 
 def test_serve_answers_an_overlong_url_in_json(served: str) -> None:

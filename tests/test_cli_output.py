@@ -41,6 +41,9 @@ def home() -> Iterator[Path]:
     with scratch_dir("cli-output") as path:
         filled = run([str(SCRIPT), "demo-data", "--persons", "300"], shell_env(path), cwd=ROOT)
         assert filled.returncode == 0, filled.stderr
+        navet = path / ".vastfolket" / "navet"  # where it says the files are, whole
+        assert f"Wrote 300 persons, imported from their Navet files in\n{navet}\n" in filled.stderr
+        assert len(list(navet.glob("navet-*.xml"))) == 5
         yield path
 
 

@@ -1,29 +1,43 @@
-"""The demo register as Navet files: valid, deterministic, every change there, and importing
-them (as ``tests/navet_replay.py`` does) gives the register ``generate`` draws."""
+"""The demo register as Navet files: valid, deterministic, every change there, and read
+back by the Navet reader as written. What importing them gives: tests/test_demo_import.py."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from resolvers.dev.demo import generate
 from resolvers.dev.demo.navet import (
     DemoDeliveries,
     deliveries,
+    extract_only,
     key_code_rows,
     write_deliveries,
 )
-from resolvers.dev.demo.navet_xml import post
+from resolvers.dev.demo.navet_xml import write_file
 from resolvers.dev.demo.scenario import NoOneFor
-from resolvers.imports.records import SEKRETESS, SKYDDAD, Names, Record
-from tests import navet_replay
-from tests.navet_replay import parse, read, replay, rows
+from resolvers.domain.personnummer import make
+from resolvers.imports.navet import open_delivery
+from resolvers.imports.records import FULL, SEKRETESS, SKYDDAD, Delivery, Names, Record
 
 PERSONS, SEED, TODAY = 2000, 7, dt.date(2025, 6, 1)  # a Sunday: the notices end on Friday
 SCHEMA = Path(__file__).parent / "data" / "navetavisering-demo.xsd"
+PARTS = ("deregistration", "names", "registration", "addresses", "civil_status", "relations")
+
+
+def read(path: Path) -> list[Record]:
+    """The file's records, as the Navet reader hands them to the importer."""
+    with open_delivery(path) as navet:
+        return list(navet.records())
+
+
+def delivery(path: Path) -> Delivery:
+    with open_delivery(path) as navet:
+        assert navet.delivery is not None
+        return navet.delivery
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +48,6 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 @pytest.fixture(scope="module")
 def planned() -> DemoDeliveries:
     return deliveries(PERSONS, SEED, TODAY)
-
-
-@pytest.fixture(scope="module")
-def keys(planned: DemoDeliveries) -> dict[tuple[str, str, str], str]:
-    return {(c, m, p): k for c, m, p, k in planned.key_code_rows()}
-
-
-@pytest.fixture(scope="module")
-def expected() -> dict[str, dict[str, object]]:
-    return _expected(PERSONS, SEED)
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +68,17 @@ def test_every_file_is_valid_against_the_schema(files: list[Path]) -> None:
 
 
 def test_an_extract_then_a_notice_each_working_day(files: list[Path]) -> None:
-    heads = [_header(path) for path in files]
-    assert [h["Bestallningstyp"] for h in heads] == ["GRUNDUTTAG"] + ["ANDRINGSAVISERING"] * 4
-    days = [dt.datetime.strptime(h["Effektueringsdatum"], "%Y%m%d").date() for h in heads]
+    heads = [delivery(path) for path in files]
+    assert [h.order_type for h in heads] == ["GRUNDUTTAG"] + ["ANDRINGSAVISERING"] * 4
+    assert [h.kind for h in heads] == [FULL] + ["CHANGES"] * 4
+    days = [h.effective_date for h in heads]
     assert days == [dt.date(2025, 5, d) for d in (26, 27, 28, 29, 30)]
     for path, head in zip(files, heads, strict=True):
-        count = len(list(read(path)))
-        assert (head["AntalPoster"], head["AntalPosterTotalt"]) == (str(count), str(count))
-        assert (head["Filnamn"], head["AntalFiler"], head["FilNr"]) == (path.name, "1", "1")
-        assert len(head["BestallningsId"]) == 18 and head["Produkt"] == "NAVET"
-    assert len({(h["BestallningsId"], h["JobbId"], h["FilNr"]) for h in heads}) == len(files)
+        count = len(read(path))
+        assert (head.records_in_file, head.records_in_delivery) == (count, count)
+        assert (head.file_name, head.files_in_delivery, head.file_no) == (path.name, 1, 1)
+        assert len(head.order_id) == 18 and head.product == "NAVET"
+    assert len({(h.order_id, h.job_id, h.file_no) for h in heads}) == len(files)
 
 
 def test_post_ids_increase_across_the_files(files: list[Path]) -> None:
@@ -90,7 +95,7 @@ def test_the_notices_carry_every_kind_of_change(
     extract: dict[str, Record], notices: list[Record]
 ) -> None:
     def parts(r: Record) -> set[str]:
-        return {part for part in navet_replay.PARTS if getattr(r, part) is not None}
+        return {part for part in PARTS if getattr(r, part) is not None}
 
     partial = [r for r in notices if not r.total and not r.protection and not r.new_personnummer]
     moves = [r for r in partial if parts(r) == {"registration", "addresses"}]
@@ -144,25 +149,26 @@ def test_gzipped_files_hold_the_same_records(
         assert list(read(gz)) == list(read(plain))
 
 
-def test_importing_everything_gives_the_generated_register(
-    files: list[Path], keys: dict[tuple[str, str, str], str], expected: dict[str, object]
-) -> None:
-    replayed = replay(r for path in files for r in read(path))
-    assert rows(replayed, keys) == expected
-
-
-def test_a_large_extract_is_split_into_files(
-    planned: DemoDeliveries, keys: dict[tuple[str, str, str], str],
-    expected: dict[str, object], tmp_path: Path,
-) -> None:  # fmt: skip
+def test_a_large_extract_is_split_into_files(planned: DemoDeliveries, tmp_path: Path) -> None:
     split = planned.write(tmp_path, records_per_file=750)
-    heads = [_header(path) for path in split[:3]]
-    assert [(h["FilNr"], h["AntalFiler"], h["AntalPoster"]) for h in heads] == [
-        ("1", "3", "750"), ("2", "3", "750"), ("3", "3", "500"),
+    heads = [delivery(path) for path in split[:3]]
+    assert [(h.file_no, h.files_in_delivery, h.records_in_file) for h in heads] == [
+        (1, 3, 750), (2, 3, 750), (3, 3, 500),
     ]  # fmt: skip
-    assert {h["AntalPosterTotalt"] for h in heads} == {str(PERSONS)}
-    assert len({h["BestallningsId"] for h in heads}) == 1
-    assert rows(replay(r for p in split for r in read(p)), keys) == expected
+    assert {h.records_in_delivery for h in heads} == {PERSONS}
+    assert len({h.order_id for h in heads}) == 1 and len(split) == 3 + 4
+    whole = planned.write(tmp_path / "whole")
+    assert [r for path in split[:3] for r in read(path)] == read(whole[0])
+
+
+def test_a_register_too_small_for_the_changes_comes_as_the_extract_alone(
+    tmp_path: Path,
+) -> None:
+    (extract,) = extract_only(40, SEED, TODAY).write(tmp_path)
+    head = delivery(extract)
+    friday = dt.date(2025, 5, 30)
+    assert (head.kind, head.effective_date, head.records_in_file) == (FULL, friday, 40)
+    assert all(r.total for r in read(extract))
 
 
 def test_each_property_has_one_key_code(planned: DemoDeliveries) -> None:
@@ -172,40 +178,16 @@ def test_each_property_has_one_key_code(planned: DemoDeliveries) -> None:
     assert all(len(key) == 6 and len(place) <= 40 for _, _, place, key in found)
 
 
-def test_text_is_escaped() -> None:
+def test_text_is_escaped(files: list[Path], tmp_path: Path) -> None:
     names = Names("Anna & <Lisa>", None, None, 'O\'Hara "Ek"')
-    record = Record(1, None, True, "198001011234", None, None, None, names, *[None] * 4)
-    written = post(record, "X")
-    parsed = navet_replay.record(etree.fromstring(written))
+    number = make(dt.date(1980, 1, 1), 123).digits
+    record = Record(1, None, True, number, None, None, None, names, *[None] * 4)
+    path = tmp_path / "escaped.xml"
+    write_file(path, replace(delivery(files[1]), records_in_file=1), [("X", record)])
+    (parsed,) = read(path)
     assert parsed.names == names
 
 
 def test_a_register_too_small_for_every_change_is_refused() -> None:
     with pytest.raises(NoOneFor):
         deliveries(30, SEED, TODAY)
-
-
-def _header(path: Path) -> dict[str, str]:
-    info = parse(path).find("Aviseringsinformation/Filinformation")
-    return {e.tag: e.text for e in info.iter() if len(e) == 0}
-
-
-def _expected(persons: int, seed: int) -> dict[str, dict[str, object]]:
-    """``generate``'s rows in ``rows``' shape; protected persons as number and mark alone."""
-    register = generate(persons, seed, TODAY)
-    numbers = {row[0]: row[1] for row in register.persons}
-    protection = {row[1]: row[-1] for row in register.persons}
-    expected: dict[str, dict[str, object]] = {"persons": {}, "addresses": {}, "relations": {}}
-    for row in register.persons:
-        shown = row[2:] if row[-1] is None else (row[2], *[None] * 10, row[-1])
-        expected["persons"][row[1]] = shown
-        expected["addresses"][row[1]], expected["relations"][row[1]] = [], []
-    for person_id, *address in register.addresses:
-        if not protection[numbers[person_id]]:
-            expected["addresses"][numbers[person_id]].append(tuple(address))
-    for person_id, *relation in register.relations:
-        if not protection[numbers[person_id]]:
-            expected["relations"][numbers[person_id]].append(tuple(relation))
-    for kind in ("addresses", "relations"):
-        expected[kind] = {number: sorted(found) for number, found in expected[kind].items()}
-    return expected

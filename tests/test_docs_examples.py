@@ -4,8 +4,8 @@ The examples are read from README.md and docs/*.md, so a new one is checked as s
 is written. An HTML comment just above an example (``<!-- example: {...} -->``; the
 convention is described in docs/queries.md) says what it runs with and what it must
 find: the check lives beside the text it checks. The register is the one ``vastfolket
-serve`` loads on first run (the default size and seed, drawn as of today), with the
-Skatteverket simulator as its fallback.
+serve`` loads on first run (the default size and seed, drawn as of today, imported from
+its Navet files), with the Skatteverket simulator as its fallback.
 """
 
 from __future__ import annotations
@@ -157,8 +157,8 @@ async def demo_register(
     connection = await asyncpg.connect(url)
     try:
         size = Settings(data_dir=settings.data_dir).demo_register_size
-        register = demo.generate(size, 1, dt.date.today())
-        await demo.load(connection, register)
+        files = demo.files_directory(settings.data_dir / "docs-examples")
+        await demo.fill(connection, demo.write_files(size, 1, dt.date.today(), files))
         numbers = await demo.examples(connection)
     finally:
         await connection.close()

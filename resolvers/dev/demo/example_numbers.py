@@ -52,16 +52,6 @@ WHERE p.protection IS NOT NULL
 ORDER BY p.personnummer
 LIMIT $1
 """
-PARENT_OF_PROTECTED_CHILD_NUMBERS = """
-SELECT DISTINCT p.personnummer
-FROM visible_person AS p
-JOIN relation AS r ON r.person_id = p.id AND r.kind IN ('B', 'VF')
-JOIN person AS c ON c.personnummer = r.related_personnummer
-WHERE c.protection IS NOT NULL
-  AND p.deregistration_code IS NULL
-ORDER BY p.personnummer
-LIMIT $1
-"""
 EXAMPLE_QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {  # kind: (SQL, arguments after $1)
     "ordinary_adult": (ORDINARY_ADULT_NUMBERS, ()),
     "child_with_two_guardians": (CHILD_WITH_TWO_GUARDIANS_NUMBERS, ()),
@@ -69,7 +59,6 @@ EXAMPLE_QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {  # kind: (SQL, argum
     "emigrated": (DEREGISTERED_NUMBERS, ("UV",)),
     "deceased": (DEREGISTERED_NUMBERS, ("AV",)),
     "protected": (PROTECTED_NUMBERS, ()),
-    "parent_of_protected_child": (PARENT_OF_PROTECTED_CHILD_NUMBERS, ()),
 }
 
 

@@ -1,4 +1,9 @@
-"""``load``: writing a demo register with COPY, in chunks, in one transaction."""
+"""``load``: writing a demo register's rows straight in with COPY, in one transaction.
+
+The benchmark fills its database of hundreds of thousands of persons this way; ``serve``
+and ``demo-data`` import the demo's Navet files instead (``filling.fill``). Protected
+persons keep their rows here, which an import purges.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from operator import itemgetter
 
 import asyncpg
 
+from resolvers.dev.demo.filling import RegisterNotEmptyError
 from resolvers.dev.demo.model import Row
 from resolvers.dev.demo.register import (
     ADDRESS_COLUMNS,
@@ -17,16 +23,6 @@ from resolvers.dev.demo.register import (
 )
 
 CHUNK_SIZE = 10_000
-
-
-class RegisterNotEmptyError(RuntimeError):
-    """The register already holds persons and ``replace`` was not asked for."""
-
-    def __init__(self, count: int) -> None:
-        super().__init__(
-            f"the register already holds {count} persons; load the demo register with "
-            "replace=True to delete them first"
-        )
 
 
 LOCK_REGISTER = "LOCK TABLE person, address, relation IN EXCLUSIVE MODE"

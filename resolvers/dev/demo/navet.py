@@ -3,10 +3,10 @@
 ``write_deliveries`` writes a full extract (grunduttag) of the register as it stood a few
 working days before ``today``, then one change notice (ändringsavisering) a working day
 that brings it to ``generate(persons, seed, today)``. Importing the files in order gives
-the register ``load`` writes directly, but for protected persons, whom an import keeps as
-number and mark alone. ``key_code_rows`` are the municipality's key codes per property,
-which the import looks up (Skatteverket delivers no key codes). docs/imports.md says what
-each notice carries.
+the register ``generate`` describes, but for protected persons, whom an import keeps as
+number and mark alone (``filling.fill`` imports them as ``vastfolket import`` does).
+``key_code_rows`` are the municipality's key codes per property, which the import looks
+up (Skatteverket delivers no key codes). docs/imports.md says what each notice carries.
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ from resolvers.dev.demo.navet_xml import write_file
 from resolvers.dev.demo.scenario import Plan, Scenario
 from resolvers.imports.records import CHANGES, FULL, Delivery, Record
 
-__all__ = ["KEY_CODE_COLUMNS", "DemoDeliveries", "deliveries", "key_code_rows", "write_deliveries"]
+__all__ = [
+    "KEY_CODE_COLUMNS",
+    "DemoDeliveries",
+    "deliveries",
+    "extract_only",
+    "key_code_rows",
+    "write_deliveries",
+]
 
 EXTRACT, NOTICE = "GRUNDUTTAG", "ANDRINGSAVISERING"  # Bestallningstyp
 PRODUCT = "NAVET"
@@ -115,6 +122,13 @@ def deliveries(persons: int, seed: int, today: dt.date) -> DemoDeliveries:
         for change in changes:
             change(scenario, index)
     return DemoDeliveries(records, scenario.plan, seed, days[0], days[1:])
+
+
+def extract_only(persons: int, seed: int, today: dt.date) -> DemoDeliveries:
+    """``generate(persons, seed, today)`` as one full extract of the last working day up to
+    ``today``, without notices: for a register too small for every change."""
+    records = RegisterRecords(draw(persons, seed, today))
+    return DemoDeliveries(records, Plan(), seed, working_days(today, 1)[0], [])
 
 
 def write_deliveries(

@@ -56,7 +56,7 @@ def home_lines(
     if rng.random() < APARTMENT_SHARE:
         line1 = f"LGH {rng.randint(10, 17)}{rng.randint(1, 4):02d}"
     if rng.random() < CARE_OF_SHARE:
-        care_of = f"c/o {rng.choice(last_names)}"
+        care_of = rng.choice(last_names)  # the name alone, as Navet's CareOf holds it
     return care_of, line1, street
 
 
