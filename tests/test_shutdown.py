@@ -89,10 +89,11 @@ def test_sigterm_refuses_new_requests_cleanly_and_lets_those_in_flight_finish(
             httpx.get(f"{served.base}/healthz", timeout=1)
         except httpx.ConnectError:
             break
-        except httpx.RemoteProtocolError:
+        except (httpx.RemoteProtocolError, httpx.ReadError):
             # Accepted in the very moment the port closed: the kernel's backlog is
-            # dropped with the socket. A client polling this close sees it once at most;
-            # the next try must be refused outright.
+            # dropped with the socket, and the client reads either an empty answer or a
+            # reset, as the timing falls. A client polling this close sees it once at
+            # most; the next try must be refused outright.
             pass
         time.sleep(0.1)
     assert started.is_alive()  # the slow request outlives the port
