@@ -42,16 +42,24 @@ WHERE n.new_addresses
   AND a.kind = ANY (r.address_kinds)
 """
 
-ADDRESSES_CHANGED = f"""
+
+def _columns(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
+
+
+def part_changed(table: str, staged: str, columns: str, part: str) -> str:
+    """Marks the round's updates whose ``part`` (addresses, relations) differs from what
+    ``table`` stores: the stored rows and the ``staged`` ones, compared as sets."""
+    return f"""
 WITH stored AS (
-    SELECT n.post_id, {", ".join(f"a.{c}" for c in ("kind", *ADDRESS_FIELDS))}
+    SELECT n.post_id, {_columns("s", columns)}
     FROM import_next AS n
-    JOIN address AS a ON a.person_id = n.person_id
-    WHERE n.new_addresses AND n.action = 'UPDATE'
+    JOIN {table} AS s ON s.person_id = n.person_id
+    WHERE n.new_{part} AND n.action = 'UPDATE'
 ), wanted AS (
-    SELECT a.*
-    FROM import_address AS a
-    JOIN import_next AS n ON n.post_id = a.post_id
+    SELECT w.*
+    FROM {staged} AS w
+    JOIN import_next AS n ON n.post_id = w.post_id
     WHERE n.action = 'UPDATE'
 ), differ AS (
     (SELECT * FROM stored EXCEPT ALL SELECT * FROM wanted)
@@ -59,9 +67,31 @@ WITH stored AS (
     (SELECT * FROM wanted EXCEPT ALL SELECT * FROM stored)
 )
 UPDATE import_next
-SET addresses_changed = true
+SET {part}_changed = true
 WHERE post_id IN (SELECT post_id FROM differ)
 """
+
+
+def part_replaced(table: str, staged: str, columns: str, part: str) -> tuple[str, str]:
+    """The statements that replace ``part`` of the round's persons who get it anew: the
+    stored rows of a changed part go, the staged ones of a new or changed person come."""
+    delete = f"""
+DELETE FROM {table} AS s
+USING import_next AS n
+WHERE s.person_id = n.person_id
+  AND n.{part}_changed
+"""
+    insert = f"""
+INSERT INTO {table} (person_id, {columns})
+SELECT n.person_id, {_columns("w", columns)}
+FROM {staged} AS w
+JOIN import_next AS n ON n.post_id = w.post_id
+WHERE n.action <> 'UPDATE' OR n.{part}_changed
+"""
+    return delete, insert
+
+
+ADDRESSES_CHANGED = part_changed("address", "import_address", ADDRESS_COLUMNS, "addresses")
 
 # A relation whose relative is protected is never stored (their relatives' rows pointing
 # at them are purged too); of two relations of one kind to one relative (married twice
@@ -101,25 +131,6 @@ WHERE n.new_relations
 ORDER BY n.post_id, {PREFERRED_RELATION}
 """
 
-RELATIONS_CHANGED = f"""
-WITH stored AS (
-    SELECT n.post_id, {", ".join(f"s.{c.strip()}" for c in RELATION_COLUMNS.split(","))}
-    FROM import_next AS n
-    JOIN relation AS s ON s.person_id = n.person_id
-    WHERE n.new_relations AND n.action = 'UPDATE'
-), wanted AS (
-    SELECT w.*
-    FROM import_relation AS w
-    JOIN import_next AS n ON n.post_id = w.post_id
-    WHERE n.action = 'UPDATE'
-), differ AS (
-    (SELECT * FROM stored EXCEPT ALL SELECT * FROM wanted)
-    UNION ALL
-    (SELECT * FROM wanted EXCEPT ALL SELECT * FROM stored)
-)
-UPDATE import_next
-SET relations_changed = true
-WHERE post_id IN (SELECT post_id FROM differ)
-"""
+RELATIONS_CHANGED = part_changed("relation", "import_relation", RELATION_COLUMNS, "relations")
 
 ANALYZE_PARTS = "ANALYZE import_address, import_relation"

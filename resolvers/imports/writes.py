@@ -8,7 +8,7 @@ file's order (BestallningsId), stored beside the PostId.
 
 from __future__ import annotations
 
-from resolvers.imports.parts import ADDRESS_COLUMNS, RELATION_COLUMNS
+from resolvers.imports.parts import ADDRESS_COLUMNS, RELATION_COLUMNS, part_replaced
 
 # What a person holds beside the number, the birth date it tells, the mark and the
 # importer's bookkeeping: what a protection purges.
@@ -131,32 +131,12 @@ WHERE n.action = 'CREATE'
   AND p.personnummer = n.personnummer
 """
 
-DELETE_ADDRESSES = """
-DELETE FROM address AS a
-USING import_next AS n
-WHERE a.person_id = n.person_id
-  AND n.addresses_changed
-"""
-INSERT_ADDRESSES = f"""
-INSERT INTO address (person_id, {ADDRESS_COLUMNS})
-SELECT n.person_id, {", ".join(f"a.{c.strip()}" for c in ADDRESS_COLUMNS.split(","))}
-FROM import_address AS a
-JOIN import_next AS n ON n.post_id = a.post_id
-WHERE n.action <> 'UPDATE' OR n.addresses_changed
-"""
-DELETE_RELATIONS = """
-DELETE FROM relation AS rel
-USING import_next AS n
-WHERE rel.person_id = n.person_id
-  AND n.relations_changed
-"""
-INSERT_RELATIONS = f"""
-INSERT INTO relation (person_id, {RELATION_COLUMNS})
-SELECT n.person_id, {", ".join(f"w.{c.strip()}" for c in RELATION_COLUMNS.split(","))}
-FROM import_relation AS w
-JOIN import_next AS n ON n.post_id = w.post_id
-WHERE n.action <> 'UPDATE' OR n.relations_changed
-"""
+DELETE_ADDRESSES, INSERT_ADDRESSES = part_replaced(
+    "address", "import_address", ADDRESS_COLUMNS, "addresses"
+)
+DELETE_RELATIONS, INSERT_RELATIONS = part_replaced(
+    "relation", "import_relation", RELATION_COLUMNS, "relations"
+)
 
 # Every event of the round in PostId order. $1: the ledger row of the file.
 ROUND_EVENTS = """
