@@ -19,25 +19,39 @@ of an answer the same way for all of them:
 
 A refusal comes back as ``Outcome.refusal``; each transport answers it in its own
 shape (HTTP: 503 with ``Retry-After``).
+
+A subscription (``subscribe``) applies the same rules to each batch of events its
+source yields: the selection runs on every event of the batch, what they show is
+written and committed, and only then are the results handed out, one per event; if the
+log cannot be written the batch is withheld and the subscription ends with the refusal
+(the subscriber resumes from the last event it received).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any, NamedTuple
 
 import asyncpg
-from graphql import DocumentNode, ExecutionResult, FragmentDefinitionNode, get_operation_ast
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    get_operation_ast,
+)
 
 from api.logs import ACCESS_LOG_OUTAGE, DATABASE_OUTAGE
 from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS, DATABASE_UNAVAILABLE_REFUSALS
 from resolvers.audit import access_log, log_writer
 from resolvers.audit.access_log import AccessRecord
+from resolvers.changes.wakeups import Wakeups
 from resolvers.db import Database, database_unavailable
 from resolvers.domain.access import Viewer
 from resolvers.skatteverket.client import SkatteverketClient
 from schema.build import coded_errors, outage
-from schema.context import build_context
+from schema.context import Context, build_context
 from schema.engine import Engine, Prepared
 from schema.errors import AUDIT_UNAVAILABLE, DATABASE_UNAVAILABLE
 from schema.selection import fields_of
@@ -56,6 +70,8 @@ class Transport(NamedTuple):
     # An open transaction the access log rows are written in (a job's, a mutation's);
     # None: they are written and committed on their own, grouped with other requests'.
     connection: asyncpg.Connection | None = None
+    # What wakes subscriptions when events may have committed (a WebSocket's worker).
+    wakeups: Wakeups | None = None
 
 
 class Refusal(NamedTuple):
@@ -100,26 +116,88 @@ class Pipeline:
         request_id = transport.request_id
         if prepared.document is None:
             return Outcome(ExecutionResult(None, coded_errors(prepared.errors, request_id)), None)
-        context = build_context(
-            transport.database, viewer, request_id=request_id, limits=self.engine.limits,
-            skatteverket=transport.skatteverket,
-        )  # fmt: skip
+        context = self._context(viewer, transport)
         result = await self.engine.execute(prepared, context, variables, operation_name)
-        unreachable = outage(result.errors)
-        if unreachable is not None:
-            return Outcome(None, None, outage_refusal(request_id, unreachable))
-        if context.access:
+        refusal = await self._released(
+            [result], context.access, prepared, operation_name, viewer, transport
+        )
+        if refusal is not None:
+            return Outcome(None, None, refusal)
+        return Outcome(_coded(result, request_id), context.access)
+
+    async def subscribe(
+        self,
+        prepared: Prepared,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        viewer: Viewer,
+        transport: Transport,
+    ) -> AsyncIterator[Outcome]:
+        """A subscription's outcomes, one per event; a refusal or an error ends it."""
+        request_id = transport.request_id
+        if prepared.document is None:
+            yield Outcome(ExecutionResult(None, coded_errors(prepared.errors, request_id)), None)
+            return
+        context = self._context(viewer, transport)
+        stream = await self.engine.subscribe(prepared, context, variables, operation_name)
+        if isinstance(stream, ExecutionResult):
+            yield Outcome(_coded(stream, request_id), None)
+            return
+        try:
+            async for batch in stream.batches:
+                results = await stream.results(batch)
+                record = context.next_batch()
+                refusal = await self._released(
+                    results, record, prepared, operation_name, viewer, transport
+                )
+                if refusal is not None:
+                    yield Outcome(None, None, refusal)
+                    return
+                for result in results:
+                    yield Outcome(_coded(result, request_id), record)
+        except GraphQLError as error:  # the source's own refusal (a cursor pruned meanwhile)
+            yield Outcome(ExecutionResult(None, coded_errors([error], request_id)), None)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            yield Outcome(None, None, outage_refusal(request_id, error))
+        finally:
+            await stream.aclose()
+
+    def _context(self, viewer: Viewer, transport: Transport) -> Context:
+        return build_context(
+            transport.database, viewer, request_id=transport.request_id,
+            limits=self.engine.limits, skatteverket=transport.skatteverket,
+            wakeups=transport.wakeups,
+        )  # fmt: skip
+
+    async def _released(
+        self,
+        results: list[ExecutionResult],
+        record: AccessRecord,
+        prepared: Prepared,
+        operation_name: str | None,
+        viewer: Viewer,
+        transport: Transport,
+    ) -> Refusal | None:
+        """Why the results may not leave (an outage, an unwritten log), or None once what
+        they show is written."""
+        request_id = transport.request_id
+        for result in results:
+            unreachable = outage(result.errors)
+            if unreachable is not None:
+                return outage_refusal(request_id, unreachable)
+        if record:
+            assert prepared.document is not None
             names = _operation(prepared.document, operation_name)
             origin = access_log.Origin(viewer, *names, request_id, transport.case_reference)
-            if not await self._logged(context.access, origin, transport):
+            if not await self._logged(record, origin, transport):
                 message = (
                     "The access log cannot be written, so no person data is released; "
                     f"try again shortly (request id {request_id})."
                 )
-                return Outcome(None, None, Refusal(AUDIT_UNAVAILABLE, message))
-        if result.errors:
-            result = ExecutionResult(result.data, coded_errors(result.errors, request_id))
-        return Outcome(result, context.access)
+                return Refusal(AUDIT_UNAVAILABLE, message)
+        return None
 
     async def _logged(
         self, record: AccessRecord, origin: access_log.Origin, transport: Transport
@@ -152,6 +230,12 @@ class Pipeline:
             writer = log_writer.AccessLogWriter(pool, timeout=self.access_log_timeout)
             self._writers = {id(pool): writer}
         return writer
+
+
+def _coded(result: ExecutionResult, request_id: str) -> ExecutionResult:
+    if not result.errors:
+        return result
+    return ExecutionResult(result.data, coded_errors(result.errors, request_id))
 
 
 def _operation(document: DocumentNode, operation_name: str | None) -> tuple[str | None, str]:

@@ -10,6 +10,7 @@ from graphql import FieldNode, GraphQLError
 
 from resolvers.db import database_unavailable
 from schema import errors
+from schema.changes.feed import Subscription
 from schema.query import Query
 
 logger = logging.getLogger("vastfolket.errors")
@@ -74,7 +75,7 @@ def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
 
 def build_schema() -> strawberry.Schema:
     """The schema as Strawberry declares it; ``schema.engine`` executes it."""
-    return strawberry.Schema(query=Query)
+    return strawberry.Schema(query=Query, subscription=Subscription)
 
 
 def sdl() -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from resolvers.audit.access_log import AccessRecord
+from resolvers.changes.wakeups import Wakeups
 from resolvers.db import Database
 from resolvers.domain.access import Tier, Viewer
 from resolvers.register.persons import PersonByPersonnummerLoader
@@ -43,6 +44,10 @@ class Loaders:
         self._person: PersonByPersonnummerLoader | None = None
         self._relations: RelationsByPersonIdLoader | None = None
 
+    def clear(self) -> None:
+        """Forget what was loaded: the next batch of a subscription reads anew."""
+        self._person = self._relations = None
+
     @property
     def person_by_personnummer(self) -> PersonByPersonnummerLoader:
         if self._person is None:
@@ -70,6 +75,16 @@ class Context:
     relations_ahead: dict[int, list[RelationRow]] = field(default_factory=dict)
     # What this request showed, for the access log (noted by the execution context).
     access: AccessRecord = field(default_factory=AccessRecord)
+    # What wakes a subscription's source when events may have committed; None where
+    # nothing is followed (a job, a test of queries).
+    wakeups: Wakeups | None = None
+
+    def next_batch(self) -> AccessRecord:
+        """What the batch just executed showed, handed over; the context is fresh for
+        the next batch of a subscription (the same objects: executors hold them)."""
+        self.loaders.clear()
+        self.relations_ahead.clear()
+        return self.access.take()
 
 
 def build_context(
@@ -79,7 +94,11 @@ def build_context(
     request_id: str = "-",
     limits: Limits | None = None,
     skatteverket: SkatteverketClient | None = None,
+    wakeups: Wakeups | None = None,
 ) -> Context:
     """Fresh loaders for one request (they cache, and bind the running event loop)."""
     loaders = Loaders(database.read, viewer.tier)
-    return Context(viewer, database, loaders, limits or Limits(), request_id, skatteverket)
+    return Context(
+        viewer, database, loaders, limits or Limits(), request_id, skatteverket,
+        wakeups=wakeups,
+    )  # fmt: skip

@@ -2,7 +2,8 @@
 
 A cursor is the URL-safe base64 of ``kind:position``, one kind per list: ``r`` a page
 of an interval (the last personnummer listed), ``s`` of a name search (how many ranked
-matches came before), ``a`` of the access log (``request.entry``). A cursor is
+matches came before), ``a`` of the access log (``request.entry``), ``c`` of the change
+feed (``xid.position``: where in commit-safe order a reader stands). A cursor is
 accepted only in the very form this module writes: canonical base64 of ASCII text,
 the kind of the list it is passed to, and a position in ASCII digits within the range
 the list can have. Anything else — edited, truncated, from another list — is refused
@@ -17,7 +18,7 @@ import binascii
 from resolvers.domain.personnummer import NumberError, is_canonical, parse_natural
 from schema.errors import BadUserInput
 
-RANGE, SEARCH, LOG = "r", "s", "a"
+RANGE, SEARCH, LOG, CHANGES = "r", "s", "a", "c"
 # Ids of the access log are bigint: a position must stay below the largest.
 MAX_LOG_ID = 2**63 - 2
 NOT_A_CURSOR = (
@@ -85,3 +86,19 @@ def log_position(cursor: str | None, newest: tuple[int, int]) -> tuple[int, int]
     if min(position) < 1:  # ids and entries count from 1
         raise BadUserInput(NOT_A_CURSOR, argument="after")
     return position
+
+
+def change_position(cursor: str) -> tuple[int, int]:
+    """The (xid, position) a change-feed cursor stands at; position 0 is before every
+    event of its transaction."""
+    try:
+        xid, dot, position = _position(cursor, CHANGES).partition(".")
+        if not dot:
+            raise _Refused
+        return parse_natural(xid, MAX_LOG_ID), parse_natural(position, MAX_LOG_ID)
+    except (_Refused, NumberError):
+        raise BadUserInput(NOT_A_CURSOR, argument="after") from None
+
+
+def change_cursor(position: tuple[int, int]) -> str:
+    return encode_cursor(CHANGES, f"{position[0]}.{position[1]}")

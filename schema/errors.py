@@ -16,6 +16,8 @@ SHUTTING_DOWN = "SHUTTING_DOWN"
 # The worker serves as many connections as it may: not processed; send it again.
 SERVER_BUSY = "SERVER_BUSY"
 UNAUTHENTICATED = "UNAUTHENTICATED"
+# A change-feed cursor older than the feed's retention: events after it are gone.
+CURSOR_EXPIRED = "CURSOR_EXPIRED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -39,6 +41,14 @@ class BadUserInput(GraphQLError):
         if argument is not None:
             extensions["argument"] = argument
         super().__init__(message, extensions=extensions)
+
+
+class CursorExpired(GraphQLError):
+    """A change-feed position before what the retention keeps: the follower must load
+    its population again and follow from the head."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": CURSOR_EXPIRED, "argument": "after"})
 
 
 class UpstreamUnavailable(GraphQLError):

@@ -14,6 +14,7 @@ from resolvers.register import persons
 from resolvers.register.rows import Page
 from schema import arguments, cursors
 from schema.audit.access_log import AccessLogConnection
+from schema.changes.feed import ChangeQueries
 from schema.directives import Tier, may_read, requires_role
 from schema.errors import BadUserInput
 from schema.register.connection import PersonConnection, check_page_size
@@ -51,7 +52,7 @@ async def _connection(info: Info, page: Page, kind: str) -> PersonConnection:
 
 
 @strawberry.type(description="Sökningar i Västfolket — lookups in the population register.")
-class Query:
+class Query(ChangeQueries):
     @strawberry.field(
         description="Sök på personnummer — look up one person by personnummer (10 or 12 "
         "digits 0-9, with or without '-', '+' or a space; '+' means 100 years or older; "

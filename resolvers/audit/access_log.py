@@ -69,6 +69,15 @@ class AccessRecord:
     def searched(self, criteria: dict[str, Any]) -> None:
         self.searches.append(criteria)
 
+    def take(self) -> AccessRecord:
+        """Everything noted so far, as a record of its own; this one starts empty."""
+        taken = AccessRecord(
+            self.seen_locally, self.seen_by_former_number, self.others, self.searches
+        )
+        self.seen_locally, self.seen_by_former_number = {}, {}
+        self.others, self.searches = {}, []
+        return taken
+
     def __len__(self) -> int:
         """The person rows this record writes."""
         found = len(self.seen_locally) + len(self.seen_by_former_number) + len(self.others)

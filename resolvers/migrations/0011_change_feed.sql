@@ -18,3 +18,10 @@ CREATE TABLE change_event_horizon (
     position bigint NOT NULL
 );
 INSERT INTO change_event_horizon (xid, position) VALUES ('0', 0);
+
+-- What the feed may list: as the person views, never a samordningsnummer holder's event
+-- (a number change from one to a personnummer is listed under the new number).
+CREATE VIEW visible_change_event AS
+SELECT e.*
+FROM change_event AS e
+WHERE NOT is_coordination_number(e.personnummer);

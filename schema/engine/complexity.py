@@ -66,7 +66,6 @@ class Budget:
     operations: Mapping[str | None, Operation]
     refused: Mapping[str | None, list[QueryTooComplex]]
     max_cost: int
-    max_page_size: int
 
     def refusals(
         self, variables: dict[str, Any] | None, operation_name: str | None
@@ -84,7 +83,7 @@ class Budget:
             if isinstance(values, list):
                 return []  # variables execution refuses, with errors that say why
             coerced = values
-        total = evaluate(operation.cost, coerced, self.max_page_size)
+        total = evaluate(operation.cost, coerced)
         return [] if total <= self.max_cost else [cost_error(total, self.max_cost)]
 
 
@@ -123,7 +122,7 @@ def check(
         if not any(product for operation in operations.values() for product in operation.cost):
             return [], None
     # Several operations (the request names one), or page sizes from variables.
-    return [], Budget(schema, operations, refused, limits.max_cost, limits.max_page_size)
+    return [], Budget(schema, operations, refused, limits.max_cost)
 
 
 def count_selections(document: DocumentNode) -> int:

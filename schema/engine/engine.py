@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import ExecutionResult, GraphQLSchema, execute
+from graphql import (
+    ExecutionResult,
+    Executor,
+    GraphQLSchema,
+    create_source_event_stream,
+    execute,
+    execute_subscription_event,
+)
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 
 from schema.context import Context, Limits
@@ -73,28 +83,89 @@ class Engine:
         document = prepared.document
         if document is None:
             return ExecutionResult(None, prepared.errors)
-        if self.stock:
-            outcome = execute(
-                self.schema,
-                document,
-                context_value=context,
-                variable_values=variables,
-                operation_name=operation_name,
-                executor_class=StockExecutionContext,
-                notes=self._notes,
-            )
-        else:
-            outcome = execute(
-                self.schema,
-                document,
-                context_value=context,
-                variable_values=variables,
-                operation_name=operation_name,
-                executor_class=PlainFieldsExecutionContext,
-                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-                shared_plans=prepared.shared_plans,
-                gates=self._gates,
-                notes=self._notes,
-                observer=self._observer,
-            )
+        outcome = execute(
+            self.schema,
+            document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+            executor_class=self._executor_class(),
+            **self._executor_arguments(prepared),
+        )
         return outcome if isinstance(outcome, ExecutionResult) else await outcome
+
+    async def subscribe(
+        self,
+        prepared: Prepared,
+        context: Context,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> Stream | ExecutionResult:
+        """Start a subscription: its source of events, and the selection run per event.
+
+        The root field's resolver (its arguments coerced, its permission asked, as any
+        field's) returns the source: an async iterator of *batches* of events. The
+        caller runs the selection on a batch (``Stream.results``), writes what it
+        showed, then sends the results. Errors before the source exists come back as an
+        ``ExecutionResult`` (no data).
+        """
+        if prepared.budget is not None:
+            prepared = prepared.within_budget(variables, operation_name)
+        document = prepared.document
+        if document is None:
+            return ExecutionResult(None, prepared.errors)
+        executor = self._executor_class().build(
+            self.schema, document, None, context, variables, operation_name,
+            **self._executor_arguments(prepared),
+        )  # fmt: skip
+        if isinstance(executor, list):
+            return ExecutionResult(None, executor)
+        source = create_source_event_stream(executor)
+        if inspect.isawaitable(source):
+            source = await source
+        if isinstance(source, ExecutionResult):
+            return source
+        return Stream(executor, source)
+
+    def _executor_class(self) -> type[Executor]:
+        return StockExecutionContext if self.stock else PlainFieldsExecutionContext
+
+    def _executor_arguments(self, prepared: Prepared) -> dict[str, Any]:
+        if self.stock:
+            return {"notes": self._notes}
+        return {
+            "is_awaitable": optimized_is_awaitable,
+            "shared_plans": prepared.shared_plans,
+            "gates": self._gates,
+            "notes": self._notes,
+            "observer": self._observer,
+        }
+
+
+class Stream:
+    """A running subscription: batches of source events, each event answered by the
+    operation's selection with the event as its root."""
+
+    def __init__(self, executor: Executor, source: Any) -> None:
+        self._executor = executor
+        self.batches: AsyncIterator[list[Any]] = aiter(source)
+
+    async def results(self, batch: list[Any]) -> list[ExecutionResult]:
+        """The selection run on each event of a batch, in its order. They run together,
+        so that what they load (the persons) is loaded for the batch at once."""
+        pending = [
+            execute_subscription_event(self._executor.build_per_event_executor(event))
+            for event in batch
+        ]
+        if not any(inspect.isawaitable(result) for result in pending):
+            return pending  # type: ignore[return-value]
+        return await asyncio.gather(*(_settled(result) for result in pending))
+
+    async def aclose(self) -> None:
+        closing = getattr(self.batches, "aclose", None)
+        if closing is not None:
+            await closing()
+
+
+async def _settled(result: Any) -> ExecutionResult:
+    return await result if inspect.isawaitable(result) else result

@@ -46,19 +46,23 @@ LIST_LENGTHS: Mapping[tuple[str, str], int] = {
 }
 DEFAULT_LIST_LENGTH = 10
 PAGE_SIZE_ARGUMENT = "first"
+# Field metadata: the largest ``first`` a paged field serves, when not the usual
+# ``max_page_size`` (the change feed's pages are larger).
+MAX_PAGE_SIZE = "max_page_size"
 
 
 class PageSize:
     """A page size that comes from a variable: known per request, once coerced."""
 
-    __slots__ = ("field", "node")
+    __slots__ = ("field", "maximum", "node")
 
-    def __init__(self, definition: GraphQLField, node: FieldNode) -> None:
+    def __init__(self, definition: GraphQLField, node: FieldNode, maximum: int) -> None:
         # The field narrowed to its page-size argument: coercing the others (and
         # failing on them) is execution's business.
         argument = definition.args[PAGE_SIZE_ARGUMENT]
         self.field = GraphQLField(definition.type, {PAGE_SIZE_ARGUMENT: argument})
         self.node = node
+        self.maximum = maximum  # the largest page the field serves
 
     def value(self, variables: VariableValues | None) -> Any:
         """``first`` as the resolver gets it, or None if execution refuses it."""
@@ -204,12 +208,18 @@ class Measurer:
         known = self.pages.get(id(node))
         if known is not None:
             return known
-        size = PageSize(definition, node)
+        size = PageSize(definition, node, self._maximum(definition))
         given = [a.value for a in node.arguments or () if a.name.value == PAGE_SIZE_ARGUMENT]
         if any(isinstance(value, VariableNode) for value in given):
             self.pages[id(node)] = size
             return size
-        return page_size(size.value(None), self.max_page_size)  # a literal, or the default
+        return page_size(size.value(None), size.maximum)  # a literal, or the default
+
+    def _maximum(self, definition: GraphQLField) -> int:
+        declared = getattr(
+            (definition.extensions or {}).get("strawberry-definition"), "metadata", None
+        )
+        return int((declared or {}).get(MAX_PAGE_SIZE, self.max_page_size))
 
 
 def _introspection_field(name: str) -> GraphQLField | None:
@@ -231,7 +241,7 @@ def _times(cost: Cost, factor: Factor) -> Cost:
     }
 
 
-def evaluate(cost: Cost, variables: VariableValues | None, max_page_size: int) -> int:
+def evaluate(cost: Cost, variables: VariableValues | None) -> int:
     """The cost for one request's coerced variables."""
     sizes: dict[int, int] = {}
     total = 0
@@ -239,7 +249,7 @@ def evaluate(cost: Cost, variables: VariableValues | None, max_page_size: int) -
         for factor in product:
             size = sizes.get(id(factor))
             if size is None:
-                size = sizes[id(factor)] = page_size(factor.value(variables), max_page_size)
+                size = sizes[id(factor)] = page_size(factor.value(variables), factor.maximum)
             coefficient *= size
         total += coefficient
     return total
