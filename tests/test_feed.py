@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncpg
 import pytest
 
 from resolvers.domain.access import Tier
+from resolvers.imports.records import SEKRETESS, SKYDDAD
+from schema.changes import feed as feed_fields
 from tests.conftest import Api
 from tests.factories import number
 from resolvers.register.rows import AddressRow
@@ -82,7 +86,8 @@ async def test_a_follower_reads_every_event_once_in_commit_order(
         (a, "CHANGED", ["NAMES"]),
     ]
     assert later[1]["person"]["lastName"] == "Ek"
-    assert later[1]["recordedAt"].endswith(("+01:00", "+02:00"))  # Swedish time, zoned
+    # Navet's ändringstidpunkt is Swedish time: 2026-03-02T08:30 (CET) is 07:30 UTC.
+    assert later[1]["recordedAt"] == "2026-03-02T07:30:00+00:00"
 
 
 async def test_the_feed_needs_the_feed_role(register: asyncpg.Pool, api: Api) -> None:
@@ -118,3 +123,155 @@ async def test_a_municipality_filter_sends_moves_out_and_nothing_of_others(
     ))  # fmt: skip
     moved = await follower.poll(filter=only)
     assert [e["personnummer"] for e in moved] == [leaves]
+
+
+INSERT_EVENT = "INSERT INTO change_event (personnummer, kind) VALUES ($1, 'CREATED')"
+
+
+async def test_a_late_commit_is_delivered_after_never_skipped_and_once(
+    register: asyncpg.Pool, database_url: str, api: Api
+) -> None:
+    follower = Follower(api)
+    early, late = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    first, second = number(), number()
+    try:
+        slow = early.transaction()
+        await slow.start()
+        await early.execute(INSERT_EVENT, first)  # takes its position first, commits last
+        async with late.transaction():
+            await late.execute(INSERT_EVENT, second)
+        assert await follower.poll() == []  # held back behind the open transaction
+        await slow.commit()
+        assert [e["personnummer"] for e in await follower.poll()] == [first, second]
+        assert await follower.poll() == []
+    finally:
+        await early.close()
+        await late.close()
+
+
+async def test_a_system_starting_from_the_head_gets_only_what_follows(
+    register: asyncpg.Pool, database_url: str, api: Api
+) -> None:
+    old, new = number(), number()
+    await apply(database_url, full_extract(record(old, 1)))
+    follower = Follower(api)
+    body = await api.client.post(
+        "/graphql", json={"query": "{ changesHead }"},
+        headers={"Authorization": f"Bearer {follower.token}"},
+    )  # fmt: skip
+    follower.cursor = body.json()["data"]["changesHead"]
+    assert await follower.poll() == []
+    await apply(database_url, changes(record(new, 2)))
+    assert [e["personnummer"] for e in await follower.poll()] == [new]
+
+
+async def test_kinds_and_birth_dates_narrow_the_feed(
+    register: asyncpg.Pool, database_url: str, api: Api
+) -> None:
+    child, adult = number(dt.date(2019, 4, 2)), number(dt.date(1950, 1, 9))
+    await apply(database_url, full_extract(record(child, 1), record(adult, 2)))
+    await apply(database_url, changes(
+        record(child, 3, names=names(last="Ek")), record(adult, 4, names=names(last="Ek")),
+    ))  # fmt: skip
+    born = {"bornFrom": "2010-01-01", "bornTo": "2026-12-31"}
+    assert [(e["personnummer"], e["kind"]) for e in await Follower(api).poll(filter=born)] == [
+        (child, "CREATED"), (child, "CHANGED"),
+    ]  # fmt: skip
+    changed = {"kinds": ["CHANGED"]}
+    assert [e["personnummer"] for e in await Follower(api).poll(filter=changed)] == [child, adult]
+
+
+async def test_a_sparse_filter_moves_on_through_what_it_leaves_out(
+    register: asyncpg.Pool, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed_fields, "SCAN_PER_PAGE", 10)
+    await register.executemany(INSERT_EVENT, [(number(),) for _ in range(35)])
+    follower = Follower(api)
+    pages = 0
+    while True:
+        body = await follower.page(filter={"kinds": ["PROTECTED"]})
+        connection = body["data"]["changes"]
+        assert connection["edges"] == []  # nothing of the persons passed over
+        follower.cursor = connection["pageInfo"]["endCursor"]
+        pages += 1
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+    assert pages == 4  # 10 events looked through per page, then the rest
+
+
+async def test_a_protected_person_is_never_shown_and_the_event_says_purge(
+    register: asyncpg.Pool, database_url: str, api: Api
+) -> None:
+    hidden = number()
+    await apply(database_url, full_extract(record(hidden, 1)))
+    await apply(database_url, changes(record(hidden, 2, protection=SKYDDAD)))
+    events = await Follower(api, Tier.RELATIONS).poll()
+    assert [(e["kind"], e["person"]) for e in events] == [("CREATED", None), ("PROTECTED", None)]
+    protected = events[1]
+    assert (protected["personnummer"], protected["recordedAt"], protected["parts"]) == (
+        hidden, None, None,
+    )  # fmt: skip
+
+
+async def test_every_event_a_page_shows_is_logged_before_it_leaves(
+    register: asyncpg.Pool, database_url: str, api: Api
+) -> None:
+    shown, hidden = number(), number()
+    await apply(database_url, full_extract(record(shown, 1), record(hidden, 2)))
+    await apply(database_url, changes(record(hidden, 3, protection=SEKRETESS)))
+    request_id = f"feed-{number()}"
+    response = await api.client.post(
+        "/graphql", json={"query": "{ changes { edges { node { personnummer kind } } } }"},
+        headers={"Authorization": f"Bearer {Follower(api).token}", "X-Request-ID": request_id},
+    )  # fmt: skip
+    assert len(response.json()["data"]["changes"]["edges"]) == 3
+    rows = await register.fetch(
+        "SELECT personnummer, kind FROM access_log WHERE request_id = $1", request_id
+    )
+    assert sorted((r["personnummer"], r["kind"]) for r in rows) == sorted(
+        [(shown, "SEEN"), (hidden, "SEEN"), (hidden, "PROTECTED")]
+    )
+
+
+async def test_a_cursor_older_than_the_retention_is_refused_never_jumped(
+    register: asyncpg.Pool, database_url: str, api: Api
+) -> None:
+    await apply(database_url, full_extract(record(number(), 1)))
+    follower = Follower(api)
+    await follower.poll()
+    behind = follower.cursor
+    await apply(database_url, changes(record(number(), 2), record(number(), 3)))
+    # The retention prunes the oldest transactions (resolvers.changes.retention):
+    # here, every event up to the last one, as if they had grown old.
+    async with register.acquire() as connection, connection.transaction():
+        last = await connection.fetchrow(
+            "SELECT xid, position FROM change_event ORDER BY xid DESC, position DESC LIMIT 1"
+        )
+        await connection.execute("DELETE FROM change_event WHERE position < $1", last[1])
+        await connection.execute(
+            "UPDATE change_event_horizon SET xid = $1, position = $2", last[0], last[1] - 1
+        )
+    follower.cursor = behind
+    body = await follower.page()
+    assert body["data"]["changes"] is None
+    assert body["errors"][0]["extensions"]["code"] == "CURSOR_EXPIRED"
+    fresh = Follower(api)
+    assert len(await fresh.poll()) == 1  # from the oldest event kept
+
+
+@pytest.mark.parametrize("first", [0, 1001])
+async def test_pages_hold_1_to_1000_events(register: asyncpg.Pool, api: Api, first: int) -> None:
+    body = await Follower(api).page(first=first)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize(
+    "filter",
+    [{"kinds": []}, {"municipalities": ["14800"]}, {"municipalities": ["١٤٨٠"]},
+     {"bornFrom": "2020-01-01", "bornTo": "2019-01-01"}],
+)  # fmt: skip
+async def test_a_bad_filter_is_a_clear_error(
+    register: asyncpg.Pool, api: Api, filter: dict
+) -> None:
+    body = await Follower(api).page(filter=filter)
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "filter"}

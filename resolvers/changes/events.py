@@ -39,7 +39,7 @@ class ChangeEvent(NamedTuple):
     kind: str  # CREATED CHANGED DEREGISTERED PROTECTED LEFT NUMBER_CHANGED
     parts: list[str] | None  # what a CHANGED event changed
     previous_personnummer: str | None  # the number a NUMBER_CHANGED person had
-    recorded_at: dt.datetime | None
+    recorded_at: dt.datetime | None  # as stored (Swedish time); a feed page's: zoned
     post_id: int | None
     applied_at: dt.datetime
 

@@ -12,6 +12,9 @@ the filters are returned, at most ``first``. Where the page ends (``FeedPage.end
 - otherwise the reader has everything readable: the page ends at ``(xmin, 0)``, before
   every event still to commit, so the next poll starts where nothing can appear behind.
 
+Navet writes ändringstidpunkt in Swedish time without a zone, and it is stored so; a
+page gives it as the instant it was (``timestamptz``).
+
 Positions are ``(xid, position)`` pairs; ``(xid, 0)`` lies before every event of ``xid``.
 Events are pruned a transaction at a time (``resolvers.changes.retention``); a position
 before the last pruned event has missed events and is refused (``CursorExpired``).
@@ -66,7 +69,8 @@ matched AS (
 )
 SELECT * FROM (
     SELECT false AS summary, m.xid::text::bigint AS xid, m.position, m.personnummer, m.kind,
-           m.parts, m.previous_personnummer, m.recorded_at, m.post_id, m.applied_at,
+           m.parts, m.previous_personnummer,
+           m.recorded_at AT TIME ZONE 'Europe/Stockholm' AS recorded_at, m.post_id, m.applied_at,
            NULL::bigint AS a, NULL::bigint AS b, NULL::bigint AS c
     FROM matched AS m
     ORDER BY m.xid, m.position

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.types import Info
@@ -16,9 +15,6 @@ from schema.cursors import change_cursor
 from schema.engine.disclosure import discloses
 from schema.register.connection import PageInfo
 from schema.register.person import Person
-
-# Navet writes ändringstidpunkt in Swedish time, without a zone.
-SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
 
 
 @strawberry.enum(description="Händelsetyp — what happened to the person.")
@@ -78,19 +74,6 @@ async def _person(root: strawberry.Parent[EventRow], info: Info) -> PersonRow | 
     return await info.context.loaders.person_by_personnummer.load(root.personnummer)
 
 
-def _kind(root: strawberry.Parent[EventRow]) -> ChangeKind:
-    return ChangeKind(root.kind)
-
-
-def _parts(root: strawberry.Parent[EventRow]) -> list[ChangePart] | None:
-    return None if root.parts is None else [ChangePart(part) for part in root.parts]
-
-
-def _recorded_at(root: strawberry.Parent[EventRow]) -> dt.datetime | None:
-    moment = root.recorded_at
-    return None if moment is None else moment.replace(tzinfo=SWEDISH_TIME)
-
-
 def _cursor(root: strawberry.Parent[EventRow]) -> str:
     return change_cursor(root.cursor)
 
@@ -109,17 +92,17 @@ class ChangeEvent:
     personnummer: str = strawberry.field(
         description="The person's number (after a number change: the new one)."
     )
-    kind: ChangeKind = strawberry.field(resolver=_kind, description="What happened.")
+    kind: ChangeKind = strawberry.field(description="What happened.")
     parts: list[ChangePart] | None = strawberry.field(
-        resolver=_parts, description="What a CHANGED event changed; null for other kinds."
+        description="What a CHANGED event changed; null for other kinds."
     )
     previous_personnummer: str | None = strawberry.field(
         description="The number the person had before a NUMBER_CHANGED event; else null."
     )
     recorded_at: dt.datetime | None = strawberry.field(
-        resolver=_recorded_at,
-        description="Ändringstidpunkt — when Skatteverket recorded the change (Swedish "
-        "time); null where the delivery gives none, and always for PROTECTED.",
+        description="Ändringstidpunkt — when Skatteverket recorded the change (UTC; "
+        "Navet writes it in Swedish time); null where the delivery gives none, and always "
+        "for PROTECTED.",
     )
     applied_at: dt.datetime = strawberry.field(
         description="When the register applied the change (UTC)."
