@@ -38,7 +38,8 @@ from resolvers.register.rows import AddressRow
 CHANGED_AT = dt.datetime(2026, 3, 2, 8, 30)
 RESET = """
 TRUNCATE person, address, relation, change_event, import_file, former_personnummer,
-    key_code_area RESTART IDENTITY CASCADE
+    key_code_area RESTART IDENTITY CASCADE;
+UPDATE change_event_horizon SET xid = '0', position = 0;
 """
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from resolvers.domain.access import Tier
 from resolvers.imports.records import SEKRETESS, SKYDDAD
+from resolvers.register.rows import AddressRow
 from schema.changes import feed as feed_fields
 from tests.conftest import Api
 from tests.factories import number
-from resolvers.register.rows import AddressRow
 from tests.importing import apply, changes, full_extract, names, record, register, registered
 
 __all__ = ["register"]
