@@ -1,5 +1,5 @@
-"""The demo register: deterministic, realistic, consistent, and loadable into PostgreSQL
-with COPY (the benchmark's way; importing its Navet files: tests/test_demo_import.py)."""
+"""The demo register: deterministic, realistic and consistent (importing its Navet files
+into PostgreSQL: tests/test_demo_import.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-import asyncpg
 import pytest
 from faker.providers.person.sv_SE import Provider as SwedishNames
 
 from resolvers.dev import demo
-from resolvers.dev.demo import DemoRegister, RegisterNotEmptyError, generate, load, loading
+from resolvers.dev.demo import DemoRegister, generate
 from resolvers.domain.personnummer import Gender, parse
 from resolvers.register.rows import AddressRow
 
@@ -177,56 +176,3 @@ def test_about_half_a_percent_are_protected_including_children_of_unprotected_pa
         if r[1] in ("B", "VF") and r[2] in protected_numbers and not by_id[r[0]]["protection"]
     ]
     assert parents
-
-
-async def test_load_writes_everything_in_chunks(
-    clean_db: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fresh = generate(PERSONS, 11, dt.date.today())
-    monkeypatch.setattr(loading, "CHUNK_SIZE", 700)
-    seen: list[int] = []
-    async with clean_db.acquire() as connection:
-        assert await load(connection, fresh, progress=seen.append) == PERSONS
-    assert seen == [700, 1400, PERSONS]
-    assert await clean_db.fetchval("SELECT count(*) FROM address") == len(fresh.addresses)
-    assert await clean_db.fetchval("SELECT count(*) FROM relation") == len(fresh.relations)
-    new_id = await clean_db.fetchval(
-        "INSERT INTO person (personnummer, birth_date, first_names, last_name)"
-        " VALUES ('190001019999', '1900-01-01', 'Ny', 'Person') RETURNING id"
-    )
-    assert new_id == PERSONS + 1
-
-
-async def test_protected_relations_are_hidden_by_the_view(clean_db: asyncpg.Pool) -> None:
-    async with clean_db.acquire() as connection:
-        await load(connection, generate(PERSONS, 11, TODAY))
-    stored = await clean_db.fetchval(
-        "SELECT count(*) FROM relation r JOIN person p ON p.personnummer = r.related_personnummer"
-        " WHERE p.protection IS NOT NULL"
-    )
-    shown = await clean_db.fetchval(
-        "SELECT count(*) FROM visible_relation r JOIN person p"
-        " ON p.personnummer = r.related_personnummer WHERE p.protection IS NOT NULL"
-    )
-    assert stored > 0 and shown == 0
-
-
-async def test_load_refuses_a_non_empty_register_unless_replacing(
-    clean_db: asyncpg.Pool, register: DemoRegister
-) -> None:
-    small = generate(50, 1, TODAY)
-    async with clean_db.acquire() as connection:
-        await load(connection, small)
-        with pytest.raises(RegisterNotEmptyError, match="replace"):
-            await load(connection, register)
-        assert await connection.fetchval("SELECT count(*) FROM person") == 50
-        assert await load(connection, register, replace=True) == PERSONS
-        first = await connection.fetchval("SELECT personnummer FROM person WHERE id = 1")
-    assert first == register.persons[0][1]
-    assert await clean_db.fetchval("SELECT count(*) FROM person") == PERSONS
-
-
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_loads_without_constraint_violations(clean_db: asyncpg.Pool, seed: int) -> None:
-    async with clean_db.acquire() as connection:
-        assert await load(connection, generate(PERSONS, seed, TODAY)) == PERSONS

@@ -3,8 +3,7 @@
 ``generate`` builds households (singles, couples, families) with names, personnummer,
 addresses and relations stored in both directions; ``write_files`` writes them as
 Skatteverket's Navet files and ``fill`` imports those, as ``vastfolket import`` does;
-``examples`` picks numbers of each interesting kind from the register. ``load`` writes
-the rows straight in with COPY (the benchmark's large registers).
+``examples`` picks numbers of each interesting kind from the register.
 """
 
 from resolvers.dev.demo.build import generate
@@ -17,7 +16,6 @@ from resolvers.dev.demo.filling import (
     fill,
     write_files,
 )
-from resolvers.dev.demo.loading import load
 from resolvers.dev.demo.register import (
     ADDRESS_COLUMNS,
     PERSON_COLUMNS,
@@ -37,6 +35,5 @@ __all__ = [
     "files_directory",
     "fill",
     "generate",
-    "load",
     "write_files",
 ]
