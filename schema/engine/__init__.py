@@ -34,11 +34,12 @@ A compiled reader that raises is told to the ``observer`` (the API counts it), a
 general path answers instead. The engine knows rows, types and graphql-core; transports,
 status codes, the access log's writing and error codes are the pipeline's.
 
-Subscriptions: the schema has no Subscription type yet. When the change feed brings
-one, ``Engine.subscribe(prepared, context, variables, operation_name)`` goes beside
-``execute`` (graphql-core's ``subscribe`` with the same execution context class and
-notes, one source event at a time), and the pipeline writes each event's access record
-before the event is sent.
+A subscription (``subscribe``) is started like graphql-core starts one — the root field's
+resolver, its arguments coerced and its permission asked, returns the source — but the
+source yields *batches* of events, and ``Stream.results(batch)`` runs the selection on
+each event of a batch (graphql-core's per-event execution, on the same path and with the
+same notes as ``execute``) together, so what they load is loaded once for the batch. The
+pipeline writes a batch's access record before any of its results is sent.
 """
 
 from schema.engine.disclosure import UndeclaredDisclosure, discloses, discloses_nothing
