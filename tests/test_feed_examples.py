@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
 from api.auth import mint_dev_token
@@ -108,3 +110,30 @@ async def _prune_all_but_the_last(database_url: str) -> None:
             )
     finally:
         await connection.close()
+
+
+def test_the_subscriber_gets_each_event_as_it_is_applied_and_resumes(
+    served: Served, tmp_path: Path
+) -> None:
+    asyncio.run(reset(served.database_url))
+    cursor = tmp_path / "feed.cursor"
+    first, second, third = number(), number(), number()
+    url = f"ws://127.0.0.1:{served.server.port}/graphql"
+    command = [sys.executable, str(EXAMPLES / "feed_subscriber.py"), "--stop-after", "2",
+               "--url", url, "--cursor-file", str(cursor)]  # fmt: skip
+    env = {"VASTFOLKET_TOKEN": served.token, "PATH": "/usr/bin:/bin"}
+    # Where its population load began (here: nothing loaded): the head, taken first, so
+    # that what commits while it connects is still its to receive.
+    head = httpx.post(f"{served.server.base}/graphql", json={"query": "{ changesHead }"},
+                      headers={"Authorization": f"Bearer {served.token}"})  # fmt: skip
+    cursor.write_text(head.json()["data"]["changesHead"])
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as subscriber:
+        asyncio.run(apply(served.database_url, changes(record(first, 1), record(second, 2))))
+        out, _ = subscriber.communicate(timeout=30)
+    assert subscriber.returncode == 0
+    assert [json.loads(line)["personnummer"] for line in out.splitlines()] == [first, second]
+    # Stopped; meanwhile a protection. Started again, it resumes after the last it handled.
+    asyncio.run(apply(served.database_url, changes(record(third, 3, protection=SKYDDAD))))
+    command[command.index("--stop-after") + 1] = "1"
+    done = run(command, env, timeout=30)
+    assert [json.loads(line) for line in done.stdout.splitlines()] == [{"purge": third}]
