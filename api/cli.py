@@ -13,7 +13,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from api import imports
+from api import changes_cli, imports
 from api.auth import mint_dev_token
 from api.demo import demo_examples, load_for_serve, write_demo
 from api.keytool import keys, token
@@ -197,6 +197,7 @@ def import_files(
 
 app.command()(token)
 app.command()(keys)
+app.add_typer(changes_cli.app, name="changes")
 
 
 @app.command()

@@ -143,7 +143,7 @@ async def _one(
             raise
     logger.info(f"import {outcome.status}", extra={
         "file": path.name, "records": outcome.records, "counts": outcome.counts,
-        "seconds": round(outcome.seconds, 1),
+        "seconds": round(outcome.seconds, 1), "pruned_events": outcome.pruned,
     })  # fmt: skip
     return outcome
 
@@ -165,7 +165,10 @@ def _unreachable(error: BaseException) -> ImportFailed:
 def command(files: list[Path], *, full: bool, dry_run: bool, wait: bool) -> None:
     """The command: exits with the run's code (0 when every file is applied or was)."""
     settings = Settings()
-    options = Options(region=settings.region_county, full=full, dry_run=dry_run, wait=wait)
+    retention = dt.timedelta(days=settings.change_retention_days)
+    options = Options(
+        region=settings.region_county, full=full, dry_run=dry_run, wait=wait, retention=retention
+    )
     progress = Console(stderr=True)
     try:
         for path in files:  # a FIFO or device would be read from, or block, for ever

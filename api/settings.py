@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         description="The county (LanKod) the register covers: a person an import finds "
         "registered in another county has left the region.",
     )
+    change_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Change events older than this many days are pruned, a whole import "
+        "at a time; a change feed cursor from before them is expired.",
+    )
     pool_min_size: int = Field(default=2, ge=1)
     pool_max_size: int = Field(default=20, ge=1)
 

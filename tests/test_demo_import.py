@@ -132,6 +132,39 @@ async def test_the_files_write_an_event_of_every_kind_in_order(
     assert len({(e.xid) for e in events}) == len(filled.files)
 
 
+async def test_the_events_name_the_municipality_they_took_a_person_out_of(
+    register: asyncpg.Pool, tmp_path: Path
+) -> None:
+    async with register.acquire() as connection:
+        filled = await fill(connection, write_files(PERSONS, SEED, TODAY, tmp_path))
+    extract = {r.personnummer: r for r in _read(filled.files[0])}
+    notices = [r for p in filled.files[1:] for r in _read(p)]
+    rows = await register.fetch(
+        "SELECT kind, municipality_before FROM change_event ORDER BY xid, position"
+    )
+    assert all(before is None for _, before in rows[: len(extract)])
+    wanted = [(kind, _moved_out(extract, notices[at], kind)) for at, kind, _ in NOTICE_EVENTS]
+    assert [tuple(row) for row in rows[len(extract) :]] == wanted
+    # The protection, the death, the emigration and the move out of the county at least.
+    assert sum(before is not None for _, before in wanted) >= 4
+
+
+def _moved_out(extract: dict[str, Record], record: Record, kind: str) -> str | None:
+    """Where the person stood registered in the extract, if the record took them out."""
+    before = _registered(extract.get(record.personnummer))
+    if kind in ("PROTECTED", "LEFT"):
+        return before
+    after = before if record.addresses is None else _registered(record)
+    return before if before != after else None
+
+
+def _registered(record: Record | None) -> str | None:
+    for address in (record.addresses or ()) if record else ():
+        if address.kind == "F" and address.county_code and address.municipality_code:
+            return address.county_code + address.municipality_code
+    return None
+
+
 async def test_a_split_extract_imports_to_the_same_register(
     register: asyncpg.Pool, wanted: Register, tmp_path: Path
 ) -> None:

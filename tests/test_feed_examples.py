@@ -4,6 +4,7 @@ real server: what they print is what a system following the feed would apply."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 from api.auth import mint_dev_token
 from api.database import ensure_database
 from api.settings import Settings
+from resolvers.changes import retention
 from resolvers.domain.access import Tier
 from resolvers.imports.records import SKYDDAD
 from tests.factories import number
@@ -91,23 +93,23 @@ def test_the_poller_says_reload_when_its_cursor_has_expired(served: Served, tmp_
     cursor = tmp_path / "feed.cursor"
     assert poll(served, cursor)[0] == 0
     asyncio.run(apply(served.database_url, changes(record(number(), 1), record(number(), 2))))
-    asyncio.run(_prune_all_but_the_last(served.database_url))
+    asyncio.run(apply(served.database_url, changes(record(number(), 3))))
+    asyncio.run(_age_and_prune(served.database_url))
     code, printed, stderr = poll(served, cursor)
     assert (code, printed) == (3, [])
     assert "reload needed" in stderr
 
 
-async def _prune_all_but_the_last(database_url: str) -> None:
+async def _age_and_prune(database_url: str) -> None:
+    """As if every event but the last import's had grown older than the retention, and
+    an operator ran `vastfolket changes prune`."""
     connection = await asyncpg.connect(database_url)
     try:
-        async with connection.transaction():
-            last = await connection.fetchrow(
-                "SELECT xid, position FROM change_event ORDER BY xid DESC, position DESC LIMIT 1"
-            )
-            await connection.execute("DELETE FROM change_event WHERE position < $1", last[1])
-            await connection.execute(
-                "UPDATE change_event_horizon SET xid = $1, position = $2", last[0], last[1] - 1
-            )
+        await connection.execute(
+            "UPDATE change_event SET applied_at = now() - interval '100 days' "
+            "WHERE xid < (SELECT max(xid) FROM change_event)"
+        )
+        await retention.prune(connection, dt.timedelta(days=90))
     finally:
         await connection.close()
 

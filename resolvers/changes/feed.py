@@ -29,6 +29,7 @@ from typing import NamedTuple
 import asyncpg
 
 from resolvers.changes.events import ChangeEvent
+from resolvers.changes.retention import horizon
 
 Position = tuple[int, int]
 
@@ -85,8 +86,6 @@ LEFT JOIN LATERAL (
     SELECT s.xid, s.position FROM scanned AS s ORDER BY s.xid DESC, s.position DESC LIMIT 1
 ) AS last ON true
 """
-
-HORIZON = "SELECT xid::text::bigint, position FROM change_event_horizon"
 
 # Where a reader starting now begins: before every event still to commit.
 HEAD = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
@@ -146,12 +145,6 @@ async def read_page(
     if scanned == scan:
         return FeedPage(events, (summary["xid"], summary["position"]), True)
     return FeedPage(events, max(after, (xmin, 0)), False)
-
-
-async def horizon(connection: asyncpg.Connection | asyncpg.Pool) -> Position:
-    """The last event pruned: a position before it has missed events."""
-    row = await connection.fetchrow(HORIZON)
-    return (row[0], row[1])
 
 
 async def head(connection: asyncpg.Connection | asyncpg.Pool) -> Position:

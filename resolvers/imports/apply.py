@@ -1,10 +1,12 @@
 """Applying one delivery file to the register: ``apply_file``.
 
 One transaction per file: the register's changes, the change events and the ledger row
-commit together or not at all. One import at a time: the transaction holds an advisory
-lock. A refused file leaves register and events as they were; its ledger row (``failed``,
-with the reason) is written afterwards in a transaction of its own. Lookups keep reading
-the register meanwhile and see it before or after the file, never between.
+commit together or not at all; so do the pruning of events past the retention and the
+notification that wakes the change feed's listeners (sent only when the file wrote
+events, delivered only at the commit). One import at a time: the transaction holds an
+advisory lock. A refused file leaves register and events as they were; its ledger row
+(``failed``, with the reason) is written afterwards in a transaction of its own. Lookups
+keep reading the register meanwhile and see it before or after the file, never between.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import replace
 
 import asyncpg
 
+from resolvers.changes import notify, retention
 from resolvers.imports import bulk, fill, full, ledger, rounds, staging
 from resolvers.imports.plan import Target
 from resolvers.imports.records import CHANGES, FULL, Delivery, Record
@@ -95,6 +98,9 @@ async def apply_file(
                 outcome = await _apply(connection, source, name, options, counting)
             if outcome.status != APPLIED:
                 raise _Undone(outcome)
+            pruned = await retention.prune(connection, options.retention)
+            await notify.notify_if_written(connection)
+            outcome = replace(outcome, pruned=pruned.events)
     except _Undone as undone:
         outcome = undone.outcome
     except ImportRefused as refused:

@@ -21,6 +21,7 @@ from resolvers.imports.parts import (
     PREFERRED_RELATION,
     RELATION_COLUMNS,
     RELATIONS_UNNESTED,
+    registered_in,
 )
 
 REGISTER_IS_EMPTY = "SELECT NOT EXISTS (SELECT 1 FROM person)"
@@ -196,19 +197,21 @@ WHERE id > $1
 """
 
 # $1 the full delivery, $2 when its first file began, $3 the ledger row of this file.
-# Returns how many left and how many of them were not protected (who get an event).
-LEAVE_UNCARRIED = """
+# Returns how many left and how many of them were not protected (who get an event,
+# naming the municipality they were registered in: the statement's snapshot still shows
+# the addresses the deletion cascades to).
+LEAVE_UNCARRIED = f"""
 WITH gone AS (
     DELETE FROM person
     WHERE full_extract IS DISTINCT FROM $1
       AND updated_at < $2
-    RETURNING personnummer, protection
+    RETURNING id, personnummer, protection
 ), told AS (
-    INSERT INTO change_event (personnummer, kind, import_file_id)
-    SELECT personnummer, 'LEFT', $3
-    FROM gone
-    WHERE protection IS NULL
-    ORDER BY personnummer
+    INSERT INTO change_event (personnummer, kind, import_file_id, municipality_before)
+    SELECT p.personnummer, 'LEFT', $3, {registered_in("p.id")}
+    FROM gone AS p
+    WHERE p.protection IS NULL
+    ORDER BY p.personnummer
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM gone) AS left_register, (SELECT count(*) FROM told) AS told

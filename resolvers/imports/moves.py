@@ -15,31 +15,35 @@ from __future__ import annotations
 
 import asyncpg
 
+# ``municipality``: where the person under the old number was registered at the move.
 CREATE_MOVES = """
-CREATE TEMP TABLE import_move (old text, new text, known boolean) ON COMMIT DROP
+CREATE TEMP TABLE import_move (old text, new text, known boolean, municipality text)
+ON COMMIT DROP
 """
-MOVED = "INSERT INTO import_move (old, new, known) VALUES ($1, $2, $3)"
+MOVED = "INSERT INTO import_move (old, new, known, municipality) VALUES ($1, $2, $3, $4)"
 
 # The moves whose person — under the new number, or the one a later move in the file
 # led to — is protected.
 HIDDEN = """
 CREATE TEMP TABLE import_hidden ON COMMIT DROP AS
-SELECT m.old, m.new, m.known
+SELECT m.old, m.new, m.known, m.municipality
 FROM import_move AS m
 LEFT JOIN former_personnummer AS f ON f.personnummer = m.new
 JOIN person AS p ON p.personnummer = coalesce(f.current_personnummer, m.new)
 WHERE p.protection IS NOT NULL
 """
 # The number change from a number receivers knew (not one the file itself led to)
-# becomes the PROTECTED event for it, where it stands. (This transaction's events are
-# the file's: one range of the (xid, position) index.)
+# becomes the PROTECTED event for it, where it stands, naming where the person was
+# registered under it. (This transaction's events are the file's: one range of the
+# (xid, position) index.)
 TELL_OLD_NUMBERS = """
 UPDATE change_event AS e
 SET kind = 'PROTECTED',
     personnummer = h.old,
     previous_personnummer = NULL,
     recorded_at = NULL,
-    post_id = NULL
+    post_id = NULL,
+    municipality_before = h.municipality
 FROM import_hidden AS h
 WHERE e.xid = pg_current_xact_id()
   AND e.kind = 'NUMBER_CHANGED'
@@ -61,9 +65,12 @@ async def start(connection: asyncpg.Connection) -> None:
     await connection.execute(CREATE_MOVES)
 
 
-async def moved(connection: asyncpg.Connection, old: str, new: str, known: bool) -> None:
-    """The person moved from ``old`` to ``new``; ``known``: receivers knew ``new``."""
-    await connection.execute(MOVED, old, new, known)
+async def moved(
+    connection: asyncpg.Connection, old: str, new: str, known: bool, municipality: str | None
+) -> None:
+    """The person moved from ``old`` to ``new``; ``known``: receivers knew ``new``;
+    ``municipality``: where they were registered under ``old``."""
+    await connection.execute(MOVED, old, new, known, municipality)
 
 
 async def hide_protected(connection: asyncpg.Connection) -> None:

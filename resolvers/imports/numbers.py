@@ -20,6 +20,7 @@ import datetime as dt
 import asyncpg
 
 from resolvers.imports import moves, writes
+from resolvers.imports.parts import registered_in
 from resolvers.imports.plan import IN_ROUND, Target
 
 NUMBER_CHANGES = f"""
@@ -30,10 +31,11 @@ WHERE r.new_personnummer IS NOT NULL
   AND {IN_ROUND}
 ORDER BY r.post_id
 """
-PERSON_BY_NUMBER = """
-SELECT id, post_id, post_order, protection
-FROM person
-WHERE personnummer = $1
+# With the municipality they are registered in, that an event taking them out of it names.
+PERSON_BY_NUMBER = f"""
+SELECT p.id, p.post_id, p.post_order, p.protection, {registered_in("p.id")} AS municipality
+FROM person AS p
+WHERE p.personnummer = $1
 """
 # $1 old, $2 new, $3 when: numbers that led to A lead to B now.
 REMEMBER_FORMER = """
@@ -78,13 +80,15 @@ WHERE related_personnummer = $1
 PURGE_RELATIONS_TO = "DELETE FROM relation WHERE related_personnummer = $1"
 NUMBER_EVENT = """
 INSERT INTO change_event (
-    personnummer, kind, previous_personnummer, recorded_at, post_id, import_file_id
+    personnummer, kind, previous_personnummer, recorded_at, post_id, import_file_id,
+    municipality_before
 )
-VALUES ($1, 'NUMBER_CHANGED', $2, $3, $4, $5)
+VALUES ($1, 'NUMBER_CHANGED', $2, $3, $4, $5, $6)
 """
+# $3: the municipality the person was registered in before the protection purged it.
 PROTECTED_EVENT = """
-INSERT INTO change_event (personnummer, kind, import_file_id)
-VALUES ($1, 'PROTECTED', $2)
+INSERT INTO change_event (personnummer, kind, import_file_id, municipality_before)
+VALUES ($1, 'PROTECTED', $2, $3)
 """
 
 
@@ -100,7 +104,7 @@ async def apply_number_changes(
             protects = protection is not None and person["protection"] is None
             if protects:
                 await _protect(connection, person["id"], old, protection)
-                await connection.execute(PROTECTED_EVENT, old, target.file_id)
+                await _protected_event(connection, old, person, target.file_id)
             counts["protected" if protects else "stale"] += 1
             continue
         await connection.execute(REMEMBER_FORMER, old, new, changed_at)
@@ -118,10 +122,11 @@ async def apply_number_changes(
         known = current["id"] != person["id"] and current["id"] <= target.known_persons
         if await _protected(connection, current, new, protection, target.file_id):
             if person["protection"] is None:  # receivers may hold data on A: they purge it
-                await connection.execute(PROTECTED_EVENT, old, target.file_id)
+                await _protected_event(connection, old, person, target.file_id)
         elif person["protection"] is None:  # a protected A's receivers hold nothing of it
-            await connection.execute(NUMBER_EVENT, new, old, changed_at, post_id, target.file_id)
-        await moves.moved(connection, old, new, known)
+            told = (changed_at, post_id, target.file_id, _moved_out(person, current))
+            await connection.execute(NUMBER_EVENT, new, old, *told)
+        await moves.moved(connection, old, new, known, person["municipality"])
         counts["number_changed"] += 1
     return counts
 
@@ -146,9 +151,24 @@ async def _protected(
         return False
     if current["protection"] is None:
         await _protect(connection, current["id"], new, protection)
-        await connection.execute(PROTECTED_EVENT, new, file_id)
+        await _protected_event(connection, new, current, file_id)
     await connection.execute(PURGE_RELATIONS_TO, new)
     return True
+
+
+async def _protected_event(
+    connection: asyncpg.Connection, personnummer: str, person: asyncpg.Record, file_id: int
+) -> None:
+    """``PROTECTED`` for ``personnummer``: ``person`` as they were before the purge."""
+    await connection.execute(PROTECTED_EVENT, personnummer, file_id, person["municipality"])
+
+
+def _moved_out(person: asyncpg.Record, current: asyncpg.Record) -> str | None:
+    """The municipality the person under the old number was registered in, when the
+    person now under the new number is not registered there (the new number's own row,
+    written from its own record, stays)."""
+    before = person["municipality"]
+    return None if before == current["municipality"] else before
 
 
 async def _protect(

@@ -12,6 +12,24 @@ from resolvers.imports.staging import ADDRESS_FIELDS, ADDRESS_KINDS
 ADDRESS_COLUMNS = ", ".join(("kind", *ADDRESS_FIELDS))
 RELATION_COLUMNS = "kind, related_personnummer, valid_from, valid_to"
 
+# A person's registered municipality, four digits: the county and municipality code of
+# their folkbokföringsadress (``a``, kind F), as the change feed's municipality filter
+# reads it; NULL without one. An event that takes a person out of it names it
+# (``change_event.municipality_before``).
+MUNICIPALITY = "a.county_code || a.municipality_code"
+# The same of the person whose id is ``{person_id}``.
+_REGISTERED_IN = f"""(
+    SELECT {MUNICIPALITY}
+    FROM address AS a
+    WHERE a.person_id = {{person_id}}
+      AND a.kind = 'F'
+)"""
+
+
+def registered_in(person_id: str) -> str:
+    """A subquery: the registered municipality of the person ``person_id`` names."""
+    return _REGISTERED_IN.format(person_id=person_id)
+
 
 def _address_values(record: str) -> str:
     """The record's three addresses as rows of (kind, fields…): one per kind."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from resolvers.imports.parts import MUNICIPALITY
+
 
 class Target(NamedTuple):
     """What the statements applying one file need to know of it."""
@@ -56,7 +58,9 @@ IN_ROUND = """(
 STALE = "coalesce(p.post_id >= r.post_id AND p.post_order IS NOT DISTINCT FROM $3::text, false)"
 
 # $1 round, $2 the region's county code, $3 the file's order. The first action that
-# applies wins: a protection before anything else, whatever its PostId or county.
+# applies wins: a protection before anything else, whatever its PostId or county. The
+# person's registered municipality before the round is what an event taking them out of
+# it names.
 PLAN_ROUND = f"""
 CREATE TEMP TABLE import_plan ON COMMIT DROP AS
 SELECT
@@ -64,6 +68,7 @@ SELECT
     r.personnummer,
     p.id AS person_id,
     p.protection AS stored_protection,
+    {MUNICIPALITY} AS municipality_before,
     {STALE} AS stale,
     CASE
         WHEN r.protection IS NOT NULL THEN
@@ -82,6 +87,7 @@ SELECT
     END AS action
 FROM import_record AS r
 LEFT JOIN person AS p ON p.personnummer = r.personnummer
+LEFT JOIN address AS a ON a.person_id = p.id AND a.kind = 'F'
 WHERE r.new_personnummer IS NULL
   AND {IN_ROUND}
 """
@@ -126,6 +132,7 @@ FROM (
         pl.personnummer,
         pl.person_id,
         pl.action,
+        pl.municipality_before,
         r.changed_at,
         {_part(_NAMES, "first_names")} AS first_names,
         {_part(_NAMES, "given_name_code")} AS given_name_code,

@@ -9,10 +9,12 @@ PostId, element and reason), possibly only at the end (a count that does not mat
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from resolvers.changes.retention import DEFAULT_RETENTION
 from resolvers.imports.records import Delivery, Record
 
 
@@ -49,7 +51,8 @@ class Options:
     ``full``: treat it as a full extract whatever it says. ``dry_run``: do the work and
     roll it back. ``wait``: wait for another import to finish rather than refuse.
     ``sha256_hint``: the file's sha256 if the caller knows it before reading (a file
-    already applied is then recognised without reading it again).
+    already applied is then recognised without reading it again). ``retention``: change
+    events older than this are pruned as an applied file commits.
     """
 
     region: str = "14"
@@ -58,6 +61,7 @@ class Options:
     wait: bool = False
     sha256_hint: str | None = None
     progress: Progress = field(default_factory=NoProgress)
+    retention: dt.timedelta = DEFAULT_RETENTION
 
 
 APPLIED, ALREADY_APPLIED, DRY_RUN = "applied", "already applied", "dry run"
@@ -74,6 +78,7 @@ class Outcome:
     counts: dict[str, int] = field(default_factory=dict)
     file_id: int | None = None  # the ledger row (applied, or the earlier one)
     seconds: float = 0.0
+    pruned: int = 0  # change events past the retention, pruned as the file applied
 
 
 class ImportRefused(Exception):

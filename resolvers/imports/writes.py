@@ -8,7 +8,12 @@ file's order (BestallningsId), stored beside the PostId.
 
 from __future__ import annotations
 
-from resolvers.imports.parts import ADDRESS_COLUMNS, RELATION_COLUMNS, part_replaced
+from resolvers.imports.parts import (
+    ADDRESS_COLUMNS,
+    RELATION_COLUMNS,
+    part_replaced,
+    registered_in,
+)
 
 # What a person holds beside the number, the birth date it tells, the mark and the
 # importer's bookkeeping: what a protection purges.
@@ -138,24 +143,32 @@ DELETE_RELATIONS, INSERT_RELATIONS = part_replaced(
     "relation", "import_relation", RELATION_COLUMNS, "relations"
 )
 
-# Every event of the round in PostId order. $1: the ledger row of the file.
-ROUND_EVENTS = """
-INSERT INTO change_event (personnummer, kind, parts, recorded_at, post_id, import_file_id)
-SELECT e.personnummer, e.kind, e.parts, e.recorded_at, e.post_id, $1
+# Every event of the round in PostId order. $1: the ledger row of the file. An event
+# names the registered municipality it took the person out of: the one they left, or
+# had before a protection purged it, or before their addresses changed to another or
+# to none (``parts.MUNICIPALITY``; import_plan read it before the round wrote).
+ROUND_EVENTS = f"""
+INSERT INTO change_event (
+    personnummer, kind, parts, recorded_at, post_id, import_file_id, municipality_before
+)
+SELECT e.personnummer, e.kind, e.parts, e.recorded_at, e.post_id, $1, e.municipality_before
 FROM (
     SELECT pl.post_id AS turn, pl.personnummer, 'PROTECTED' AS kind, NULL::text[] AS parts,
-        NULL::timestamp AS recorded_at, NULL::bigint AS post_id
+        NULL::timestamp AS recorded_at, NULL::bigint AS post_id, pl.municipality_before
     FROM import_plan AS pl
     WHERE pl.action IN ('PROTECT', 'PROTECT_NEW')
     UNION ALL
-    SELECT pl.post_id, pl.personnummer, 'LEFT', NULL, r.changed_at, r.post_id
+    SELECT pl.post_id, pl.personnummer, 'LEFT', NULL, r.changed_at, r.post_id,
+        pl.municipality_before
     FROM import_plan AS pl
     JOIN import_record AS r ON r.post_id = pl.post_id
     WHERE pl.action = 'LEAVE'
       AND pl.stored_protection IS NULL
     UNION ALL
     SELECT n.post_id, n.personnummer, n.event, CASE WHEN n.event = 'CHANGED' THEN n.parts END,
-        n.changed_at, n.post_id
+        n.changed_at, n.post_id,
+        CASE WHEN n.addresses_changed
+            THEN nullif(n.municipality_before, {registered_in("n.person_id")}) END
     FROM import_next AS n
     WHERE n.event IS NOT NULL
 ) AS e

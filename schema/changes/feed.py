@@ -15,7 +15,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.changes import feed
+from resolvers.changes import feed, retention
 from resolvers.changes.events import ChangeEvent as EventRow
 from schema import cursors
 from schema.changes.event import ChangeConnection, ChangeEvent, ChangeKind
@@ -173,6 +173,6 @@ class Subscription:
         filters, position = _filters(filter), _after(after)
         if position is None:
             position = await feed.head(context.database.read)
-        elif position < await feed.horizon(context.database.read):
+        elif position < await retention.horizon(context.database.read):
             raise CursorExpired(EXPIRED)
         return _pages(info, position, filters)  # type: ignore[return-value]
