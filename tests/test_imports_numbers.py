@@ -122,3 +122,22 @@ async def test_a_protected_persons_number_change_says_nothing_of_the_new_number(
     found = await current_number(register, Tier.BASIC, old)
     assert found is not None and found.personnummer == new and found.protected
     assert found.person is None
+
+
+async def test_a_protection_under_a_replaced_number_protects_the_person_under_the_new(
+    register: asyncpg.Pool, database_url: str, api: object
+) -> None:
+    old, new = number(dt.date(1991, 2, 3)), number(dt.date(1991, 2, 4))
+    await apply(database_url, full_extract(record(old, 1, names=names(last="Dold"))))
+    await apply(database_url, changes(moved(old, new, 10)))
+    await apply(database_url, changes(record(old, 11, protection=SKYDDAD)))
+    stored = await person(register, new)
+    assert stored["protection"] == SKYDDAD and stored["last_name"] is None  # purged
+    assert await register.fetchval(
+        "SELECT count(*) FROM address AS a JOIN person AS p ON p.id = a.person_id"
+        " WHERE p.personnummer = $1", new,
+    ) == 0  # fmt: skip
+    for asked in (new, old):
+        answer = await api.query(LOOKUP, {"p": asked})  # type: ignore[attr-defined]
+        assert "lastName" not in answer["data"]["person"]
+    assert (new, "PROTECTED", None) in await events(register)

@@ -37,6 +37,20 @@ SELECT p.id, p.post_id, p.post_order, p.protection, {registered_in("p.id")} AS m
 FROM person AS p
 WHERE p.personnummer = $1
 """
+# A protection that arrived under a number Skatteverket has replaced: the person now under
+# the replacing number is the same person, and is protected too (fail safe: the record's
+# own stub under the old number is protected by its round already).
+UNDER_FORMER_NUMBERS = f"""
+SELECT DISTINCT ON (p.id)
+    p.id, p.personnummer, p.protection, {registered_in("p.id")} AS municipality,
+    r.protection AS mark
+FROM import_record AS r
+JOIN former_personnummer AS f ON f.personnummer = r.personnummer
+JOIN person AS p ON p.personnummer = f.current_personnummer
+WHERE r.protection IS NOT NULL
+  AND p.protection IS NULL
+ORDER BY p.id, r.post_id
+"""
 # $1 old, $2 new, $3 when: numbers that led to A lead to B now.
 REMEMBER_FORMER = """
 INSERT INTO former_personnummer (personnummer, current_personnummer, changed_at)
@@ -129,6 +143,14 @@ async def apply_number_changes(
         await moves.moved(connection, old, new, known, person["municipality"])
         counts["number_changed"] += 1
     return counts
+
+
+async def protect_under_former_numbers(connection: asyncpg.Connection, file_id: int) -> int:
+    """Protect whoever now holds a number a protection arrived under; how many."""
+    found = await connection.fetch(UNDER_FORMER_NUMBERS)
+    for current in found:
+        await _protected(connection, current, current["personnummer"], current["mark"], file_id)
+    return len(found)
 
 
 def _stale(person: asyncpg.Record, post_id: int, order_id: str | None) -> bool:

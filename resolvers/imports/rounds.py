@@ -65,6 +65,7 @@ async def apply_rounds(connection: asyncpg.Connection, target: Target) -> Counts
     for turn in range(1, last + 1):
         add(counts, await _round(connection, turn, target))
         add(counts, await numbers.apply_number_changes(connection, turn, target))
+    counts["protected"] += await numbers.protect_under_former_numbers(connection, target.file_id)
     await moves.hide_protected(connection)
     return counts
 
