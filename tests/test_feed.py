@@ -6,9 +6,9 @@ import asyncpg
 import pytest
 
 from resolvers.domain.access import Tier
+from resolvers.register.rows import AddressRow
 from tests.conftest import Api
 from tests.factories import number
-from resolvers.register.rows import AddressRow
 from tests.importing import apply, changes, full_extract, names, record, register, registered
 
 __all__ = ["register"]
