@@ -1,11 +1,10 @@
-"""The ASGI application: GraphQL (and GraphiQL), health and readiness."""
+"""The ASGI application: GraphQL over HTTP (and GraphiQL) and WebSocket, health, readiness."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
 import logging
-import random
 import re
 from collections.abc import AsyncIterator
 
@@ -23,19 +22,22 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import InvalidToken, TokenVerifier, ensure_dev_keys
+from api.change_listener import listening
 from api.graphiql import VENDOR_PATH, VendorFiles
 from api.graphql_http import RETRY_AFTER_SECONDS, GraphQLEndpoint, unauthenticated
 from api.guard import Guard, http_error
-from api.logs import configure_logging, flush_outages, request_id_var
+from api.logs import configure_logging, flush_outages, new_request_id, request_id_var
 from api.metrics import EngineMetrics, SkatteverketMetrics, metrics
 from api.pools import open_database, readiness
 from api.settings import Settings
 from api.shutdown import Draining, Shutdown
 from api.startup import StartupError, load_public_keys
+from api.websocket import GraphQLWebSocket
+from resolvers.changes.wakeups import Wakeups
 from resolvers.db import Database
 from resolvers.domain.access import Viewer
 from resolvers.skatteverket.client import ClientOptions, SkatteverketClient
@@ -43,10 +45,6 @@ from schema.build import build_schema
 from schema.engine import Engine
 
 logger = logging.getLogger("vastfolket.api")
-
-
-def _new_request_id() -> str:
-    return f"{random.getrandbits(128):032x}"
 
 
 class RequestId:
@@ -60,10 +58,9 @@ class RequestId:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        # A new id needs to be unique, not secret: 128 random bits, without a system call.
         # A given one is kept in the access log and sent on to Skatteverket: ASCII only
         # (a pattern of \w would take the letters and digits of every script).
-        request_id = given if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", given) else _new_request_id()
+        request_id = given if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", given) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:
@@ -195,6 +192,13 @@ def create_app(
         stock=settings.engine == "stock",
         observer=EngineMetrics(),
     )
+    http = GraphQLEndpoint(
+        engine,
+        access_log_timeout=settings.access_log_timeout_seconds,
+        example_from_register=settings.jwt_public_keys is None,
+    )
+    # The subscriptions share the HTTP side's pipeline (and its access log writer).
+    websocket = GraphQLWebSocket(http.pipeline, verifier, shutdown, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -205,7 +209,9 @@ def create_app(
                 yield
                 return
             async with _own_database(app, settings):
-                yield
+                assert settings.database_url
+                async with listening(settings.database_url, app.state.wakeups):
+                    yield
         finally:
             shutdown.uninstall()
             flush_outages()
@@ -218,15 +224,8 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Route(
-                "/graphql",
-                GraphQLEndpoint(
-                    engine,
-                    access_log_timeout=settings.access_log_timeout_seconds,
-                    example_from_register=settings.jwt_public_keys is None,
-                ),
-                methods=["GET", "POST"],
-            ),
+            Route("/graphql", http, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", websocket),
             Mount(VENDOR_PATH, VendorFiles()),
         ],
         middleware=[
@@ -242,6 +241,7 @@ def create_app(
     )
     app.state.database = None if pool is None else Database(pool, read_pool)
     app.state.shutdown = shutdown
+    app.state.wakeups = Wakeups(settings.feed_tick_seconds)  # this worker's subscriptions
     app.state.skatteverket = None  # until start-up
     return app
 

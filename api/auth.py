@@ -89,14 +89,19 @@ class TokenVerifier:
         self._verified: dict[str, tuple[Viewer, float]] = {}
 
     def verify(self, token: str) -> Viewer:
+        return self.verify_until(token)[0]
+
+    def verify_until(self, token: str) -> tuple[Viewer, float]:
+        """The viewer, and when the token stops being accepted (``exp`` and the leeway,
+        in seconds since 1970): a connection that outlives a request checks it then."""
         known = self._verified.get(token)
         if known is not None and time.time() < known[1]:
-            return known[0]
+            return known
         viewer, expires = self._verify(token)
         if len(self._verified) >= self.cache_size:
             del self._verified[next(iter(self._verified))]
-        self._verified[token] = (viewer, expires + self.leeway)
-        return viewer
+        self._verified[token] = verified = (viewer, expires + self.leeway)
+        return verified
 
     def _verify(self, token: str) -> tuple[Viewer, float]:
         try:

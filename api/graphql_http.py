@@ -28,6 +28,10 @@ from schema.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNAUTHENTICATED
 # What every 503 tells the client to wait before trying again: an outage of the
 # database or the access log is usually over in seconds (a restart, a failover).
 RETRY_AFTER_SECONDS = 2
+SUBSCRIPTIONS_OVER_WEBSOCKET = (
+    "subscriptions are served over WebSocket at this path (/graphql), in the "
+    "graphql-transport-ws protocol; see docs/changes.md"
+)
 
 
 class BadRequest(Exception):
@@ -124,8 +128,14 @@ async def _parameters(request: Request) -> tuple[str, dict[str, Any] | None, str
         params = _json(await request.body(), "the request body is not valid JSON")
     if not isinstance(params, dict):
         raise BadRequest("the request body must be a JSON object")
-    query, variables = params.get("query"), params.get("variables")
-    operation_name = params.get("operationName")
+    return request_parts(params.get("query"), params.get("variables"), params.get("operationName"))
+
+
+def request_parts(
+    query: object, variables: object, operation_name: object
+) -> tuple[str, dict[str, Any] | None, str | None]:
+    """A GraphQL request's parts, whatever brought them (HTTP, a WebSocket's subscribe
+    message), checked: ``BadRequest`` says what is wrong."""
     if not isinstance(query, str) or not query.strip():
         raise BadRequest("no GraphQL query found in the request ('query' must be a string)")
     if variables is not None and not isinstance(variables, dict):
@@ -182,9 +192,12 @@ def _case_reference(request: Request) -> str | None:
 
 
 def _check_method(request: Request, document: DocumentNode, operation_name: str | None) -> None:
-    """Only queries over GET: a link must not be able to change anything."""
-    if request.method != "GET":
-        return
+    """Only queries over GET: a link must not be able to change anything. Subscriptions
+    only over WebSocket: an HTTP answer cannot follow the feed."""
     operation = get_operation_ast(document, operation_name)
-    if operation is not None and operation.operation is not OperationType.QUERY:
+    if operation is None:
+        return
+    if operation.operation is OperationType.SUBSCRIPTION:
+        raise BadRequest(SUBSCRIPTIONS_OVER_WEBSOCKET)
+    if request.method == "GET" and operation.operation is not OperationType.QUERY:
         raise BadRequest("only queries may be sent with GET; use POST", status=405)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import sys
 import time
 from contextvars import ContextVar
@@ -25,6 +26,12 @@ from resolvers.db import database_unavailable
 
 # The id of the request being served, for records logged without one.
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def new_request_id() -> str:
+    """An id that needs to be unique, not secret: 128 random bits, without a system call."""
+    return f"{random.getrandbits(128):032x}"
+
 
 HANDLER_NAME = API_LOGGER = "vastfolket"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"

@@ -1,10 +1,10 @@
 """One operation, whatever brought it: the pipeline every transport calls.
 
-HTTP (``api.graphql_http``), and in time a WebSocket subscription or a background job,
-each read their own input and then hand over the same things: a prepared document, its
-variables and operation name, the viewer, and what the transport knows of the request
-(``Transport``: its id, the case reference, the database). The pipeline applies every rule
-of an answer the same way for all of them:
+HTTP (``api.graphql_http``), a WebSocket (``api.websocket_operations``), and in time a
+background job, each read their own input and then hand over the same things: a
+prepared document, its variables and operation name, the viewer, and what the transport
+knows of the request (``Transport``: its id, the case reference, the database). The
+pipeline applies every rule of an answer the same way for all of them:
 
 1. the limits (the engine's, per text and per request);
 2. execution, noting every person the answer shows (``schema.engine``);
@@ -30,7 +30,7 @@ log cannot be written the batch is withheld and the subscription ends with the r
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -132,7 +132,7 @@ class Pipeline:
         operation_name: str | None,
         viewer: Viewer,
         transport: Transport,
-    ) -> AsyncIterator[Outcome]:
+    ) -> AsyncGenerator[Outcome]:
         """A subscription's outcomes, one per event; a refusal or an error ends it."""
         request_id = transport.request_id
         if prepared.document is None:

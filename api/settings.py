@@ -168,6 +168,28 @@ class Settings(BaseSettings):
         "are cancelled.",
     )  # fmt: skip
 
+    # Subscriptions over WebSocket (see docs/changes.md#subscribing-over-websocket).
+    ws_max_subscriptions: int = Field(
+        default=10, ge=1,
+        description="Operations one WebSocket connection may run at once; one more is "
+        "refused (TOO_MANY_SUBSCRIPTIONS).",
+    )  # fmt: skip
+    ws_max_connections_per_caller: int = Field(
+        default=5, ge=1,
+        description="WebSocket connections one caller (the token's subject and "
+        "organisation) may hold open on one worker; one more is closed with 4430.",
+    )  # fmt: skip
+    ws_send_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300,
+        description="A message a subscriber does not take within this (it reads nothing "
+        "and its buffers are full) closes its connection with 4499: resume from the last "
+        "cursor received.",
+    )  # fmt: skip
+    feed_tick_seconds: float = Field(
+        default=1.0, gt=0, le=60,
+        description="How often subscriptions read the feed when no notification came.",
+    )  # fmt: skip
+
     engine: Literal["fast", "stock"] = Field(
         default="fast",
         description="How queries execute: 'fast' (plain fields read directly, compiled "
@@ -212,6 +234,8 @@ class Settings(BaseSettings):
         """uvicorn's options for these settings (plain uvicorn: see docs/operations.md)."""
         return {
             "http": "api.server:HttpProtocol",
+            "ws": "api.websocket_protocol:WebSocketProtocol",
+            "ws_max_size": self.max_body_bytes,
             "timeout_keep_alive": self.keep_alive_seconds,
             "limit_concurrency": self.max_connections,
             "timeout_graceful_shutdown": self.graceful_shutdown_seconds,

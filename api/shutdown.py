@@ -4,8 +4,9 @@ On SIGTERM a worker at once reports not ready (``/readyz`` 503) and refuses new 
 with ``SHUTTING_DOWN`` (503, ``Connection: close``): a clear "not processed, send it
 again", where a reset connection would leave the client guessing. Requests already
 running go on. After ``VASTFOLKET_SHUTDOWN_DRAIN_SECONDS`` (time for a load balancer to
-see the readiness and stop sending) uvicorn is told to stop: it closes the port (new
-connections are refused before anything is read), waits up to
+see the readiness and stop sending) the WebSockets are closed with 1001 (``before_stop``,
+within ``CLOSING_SECONDS``; uvicorn would close them with 1012), then uvicorn is told to
+stop: it closes the port (new connections are refused before anything is read), waits up to
 ``VASTFOLKET_GRACEFUL_SHUTDOWN_SECONDS`` for the requests in flight, then ends the app.
 SIGINT (Ctrl+C) skips the drain.
 
@@ -17,9 +18,11 @@ plain ``signal.signal`` handlers: the app's lifespan wraps them, so this works u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Awaitable, Callable
 from types import FrameType
 from typing import Any
 
@@ -34,6 +37,8 @@ logger = logging.getLogger("vastfolket.api")
 # Answered while stopping: the probes tell the load balancer, the metrics the last counts.
 STILL_ANSWERED = frozenset({"/healthz", "/readyz", "/metrics"})
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# How long the closings asked for (``before_stop``) may take before the server is told.
+CLOSING_SECONDS = 1.0
 
 
 class Shutdown:
@@ -45,7 +50,15 @@ class Shutdown:
         self._servers: dict[int, Any] = {}  # the server's handlers, by signal
         self._loop: asyncio.AbstractEventLoop | None = None
         self._drain: asyncio.TimerHandle | None = None
-        self._stopped = False  # the server has been told
+        self._stopped = False  # the stop has begun
+        self._told = False  # the server has been told
+        # What closes before the server does (WebSockets, with their own close code).
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._closing: asyncio.Task[None] | None = None
+
+    def before_stop(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Run ``closer`` when the worker stops, before the server closes connections."""
+        self._closers.append(closer)
 
     def install(self) -> None:
         """Wrap the server's SIGTERM and SIGINT handlers (when it has Python ones)."""
@@ -81,11 +94,29 @@ class Shutdown:
             self._drain = self._loop.call_later(self.drain_seconds, self._stop, sig)
 
     def _stop(self, sig: int) -> None:
-        """Hand the signal to the server: it closes the port and finishes in-flight work."""
-        self._stopped = True
+        """Hand the signal to the server (it closes the port and finishes in-flight
+        work), once what closes first has closed; a second stop hands it over at once."""
+        first, self._stopped = not self._stopped, True
         if self._drain is not None:
             self._drain.cancel()
             self._drain = None
+        if first and self._closers and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._close_first, sig)
+            return
+        self._tell(sig)
+
+    def _close_first(self, sig: int) -> None:
+        self._closing = asyncio.ensure_future(self._close_then_tell(sig))
+
+    async def _close_then_tell(self, sig: int) -> None:
+        closings = asyncio.gather(*(closer() for closer in self._closers))
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(closings, CLOSING_SECONDS)
+        if not self._told:
+            self._tell(sig)
+
+    def _tell(self, sig: int) -> None:
+        self._told = True
         handler = self._servers.get(sig)
         if handler is not None:
             handler(sig, None)

@@ -1,0 +1,101 @@
+"""The WebSocket server protocol: uvicorn's, so that a client reading nothing cannot keep
+its connection.
+
+uvicorn's websockets protocol waits, before each message it sends — its close too —
+until the client has read enough of what was sent before (the transport's buffer under
+its high-water mark). A subscriber that stops reading would keep its connection, and
+the close meant to end it, waiting for ever, and a few hundred such would use up the
+worker's connections. Here:
+
+- a close is queued at once behind what the client has not read: it reads its close
+  code (4499: ``api.websocket_handler``) when it reads on;
+- a connection whose client reads nothing for ``VASTFOLKET_WS_SEND_TIMEOUT_SECONDS`` and
+  then the closing handshake's time (``close_timeout``) is dropped, as HTTP's slow
+  readers are (``api.server``);
+- the kernel's send buffer is fixed at ``SEND_BUFFER_BYTES``: left to itself Linux grows
+  it to 4 MiB per connection, memory a subscriber that does not read would hold, and
+  as much as its send waited behind before the bound above even began.
+
+``vastfolket serve`` uses it; with plain uvicorn pass
+``--ws api.websocket_protocol:WebSocketProtocol``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from functools import cache
+from typing import Any
+
+from uvicorn._types import ASGISendEvent
+from uvicorn.protocols.utils import ClientDisconnected
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import InvalidState
+
+from api.settings import Settings
+
+# Room for a few hundred events in flight: at 10 ms round trip, 25 MB/s to a reader.
+SEND_BUFFER_BYTES = 256 * 1024
+
+
+@cache
+def _send_timeout() -> float:
+    """Read once per worker, from the environment the app's settings come from."""
+    return Settings().ws_send_timeout_seconds
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stalled: asyncio.TimerHandle | None = None  # while the client reads nothing
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stalled is None:
+            bound = _send_timeout() + self.close_timeout
+            self._stalled = self.loop.call_later(bound, self.transport.abort)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._unstall()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._unstall()
+        super().connection_lost(exc)
+
+    def _unstall(self) -> None:
+        if self._stalled is not None:
+            self._stalled.cancel()
+            self._stalled = None
+
+    async def send(self, message: ASGISendEvent) -> None:
+        if message["type"] == "websocket.close" and self._may_close_at_once():
+            self._close_at_once(message.get("code", 1000), message.get("reason") or "")
+            return
+        await super().send(message)
+
+    def _may_close_at_once(self) -> bool:
+        """Past the handshake, not closed, and the client not reading."""
+        accepted = self.handshake_complete and self.initial_response is None
+        open_ = not (self.close_sent or self.disconnected or self.transport.is_closing())
+        return accepted and open_ and not self.writable.is_set()
+
+    def _close_at_once(self, code: int, reason: str) -> None:
+        # As uvicorn's own close, without waiting for the buffer to drain first.
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        try:
+            self.conn.send_close(code, reason)
+        except InvalidState:
+            raise ClientDisconnected from None
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(self.close_timeout, self.transport.abort)
