@@ -90,7 +90,10 @@ class PageEvent(EventRow):
 async def with_persons(info: Info, events: list[EventRow]) -> list[EventRow]:
     """The events with their persons loaded ahead, by every rule of a lookup."""
     numbers = list(dict.fromkeys(e.personnummer for e in events if e.kind not in NO_PERSON))
-    loaded = await info.context.loaders.person_by_personnummer.load_many(numbers)
+    # The loader's own statement for the whole page: a future per number cost more than
+    # the statement's rows, and nothing else on a page asks for these persons again.
+    loader = info.context.loaders.person_by_personnummer
+    loaded = await loader.batch_load_fn(numbers) if numbers else []
     persons = dict(zip(numbers, loaded, strict=True))
     return [PageEvent.with_person(e, persons.get(e.personnummer)) for e in events]
 
