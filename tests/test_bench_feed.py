@@ -19,7 +19,7 @@ from tests.bench.feed.readers import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS, PERSONS = 3000, 120
-READERS = ["sql", "read_page", "execute", "pipeline", "http"]  # from the limit up to the HTTP answer
+READERS = ["sql", "read_page", "execute", "pipeline", "http"]  # the limit first
 KINDS = {"CHANGED", "CREATED", "DEREGISTERED", "LEFT", "NUMBER_CHANGED", "PROTECTED"}
 
 
