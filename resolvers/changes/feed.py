@@ -2,8 +2,9 @@
 
 A page is read in one statement (one snapshot): the events after the reader's position
 whose transactions are older than every transaction still running (``events``: a late
-commit is read late, never passed), at most ``scan`` of them, of which those matching
-the filters are returned, at most ``first``. Where the page ends (``FeedPage.end``):
+commit is read late, never passed), at most ``scan`` of them (without filters, at most
+``first``), of which those matching the filters are returned, at most ``first``. Where
+the page ends (``FeedPage.end``):
 
 - a full page: at its last event;
 - a page cut short by the scan bound (a sparse filter): at the last event scanned, so a
@@ -106,6 +107,9 @@ class Filters:
     born_to: dt.date | None = None
 
 
+NO_FILTERS = Filters()
+
+
 class FeedPage(NamedTuple):
     events: list[ChangeEvent]
     end: Position  # where the next page starts
@@ -125,6 +129,10 @@ async def read_page(
     scan: int,
 ) -> FeedPage:
     """The page after ``after`` (None: from the oldest event kept)."""
+    if filters == NO_FILTERS:
+        # Every event scanned is returned: scanning past the page only costs (the
+        # statement took four times as long with the bound of a filtered page).
+        scan = min(scan, first)
     async with _connection(connection) as conn, conn.transaction(isolation="repeatable_read"):
         oldest = await horizon(conn)
         if after is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -13,6 +14,7 @@ from resolvers.changes.events import ChangeEvent as EventRow
 from resolvers.register.rows import LOCAL, PersonRow
 from schema.cursors import change_cursor
 from schema.engine.disclosure import discloses
+from schema.engine.plan import NOT_READY, READ_AHEAD
 from schema.register.connection import PageInfo
 from schema.register.person import Person
 
@@ -67,11 +69,51 @@ def _note(record: AccessRecord, event: EventRow) -> None:
         record.saw_number(event.personnummer)
 
 
-async def _person(root: strawberry.Parent[EventRow], info: Info) -> PersonRow | None:
-    if root.kind in ("PROTECTED", "LEFT"):
+# Kinds whose event shows no person: a notice to purge, or one who left the register.
+NO_PERSON = ("PROTECTED", "LEFT")
+
+
+class PageEvent(EventRow):
+    """An event of a page, with its person loaded ahead for the whole page (in one
+    statement, through the request's loader): ``person`` then reads it at once, and a
+    page whose selection is plain all the way down compiles to one reader."""
+
+    person: PersonRow | None
+
+    @classmethod
+    def with_person(cls, row: EventRow, person: PersonRow | None) -> PageEvent:
+        event = cls._make(row)
+        event.person = person
+        return event
+
+
+async def with_persons(info: Info, events: list[EventRow]) -> list[EventRow]:
+    """The events with their persons loaded ahead, by every rule of a lookup."""
+    numbers = list(dict.fromkeys(e.personnummer for e in events if e.kind not in NO_PERSON))
+    # The loader's own statement for the whole page: a future per number cost more than
+    # the statement's rows, and nothing else on a page asks for these persons again.
+    loader = info.context.loaders.person_by_personnummer
+    loaded = await loader.batch_load_fn(numbers) if numbers else []
+    persons = dict(zip(numbers, loaded, strict=True))
+    return [PageEvent.with_person(e, persons.get(e.personnummer)) for e in events]
+
+
+def _person_ahead(root: EventRow, context: Any) -> Any:
+    if root.kind in NO_PERSON:
         return None
+    return getattr(root, "person", NOT_READY)  # a subscription's event: through the loader
+
+
+async def _person(root: strawberry.Parent[EventRow], info: Info) -> PersonRow | None:
+    ahead = _person_ahead(root, info.context)
+    if ahead is not NOT_READY:
+        return ahead
     # The person as they are now, by every rule of a lookup: null if not shown.
     return await info.context.loaders.person_by_personnummer.load(root.personnummer)
+
+
+def _cursor_now(root: EventRow, context: Any) -> str:
+    return change_cursor(root.cursor)
 
 
 def _cursor(root: strawberry.Parent[EventRow]) -> str:
@@ -86,6 +128,7 @@ def _cursor(root: strawberry.Parent[EventRow]) -> str:
 class ChangeEvent:
     cursor: str = strawberry.field(
         resolver=_cursor,
+        metadata={READ_AHEAD: _cursor_now},  # nothing to await: read as a plain field
         description="This event's place in the feed: pass it as `after` to continue after "
         "it. Opaque and stable (it survives restarts of the API).",
     )
@@ -109,6 +152,7 @@ class ChangeEvent:
     )
     person: Person | None = strawberry.field(
         resolver=_person,
+        metadata={READ_AHEAD: _person_ahead},
         description="The person as they are now, under your tier and every rule of a lookup: "
         "null when they are not shown (protected, left the register, a samordningsnummer).",
     )
@@ -118,9 +162,22 @@ class ChangeEvent:
         return isinstance(obj, EventRow)
 
 
+def _edge_cursor_now(root: Any, context: Any) -> str:
+    return change_cursor(root.node.cursor)
+
+
+def _edge_cursor(root: Any) -> str:
+    return _edge_cursor_now(root, None)
+
+
 @strawberry.type(description="One change event in a page, with its cursor.")
 class ChangeEdge:
-    cursor: str = strawberry.field(description="The event's cursor (as `node.cursor`).")
+    # Made when asked: most followers ask for `endCursor` only.
+    cursor: str = strawberry.field(
+        resolver=_edge_cursor,
+        metadata={READ_AHEAD: _edge_cursor_now},
+        description="The event's cursor (as `node.cursor`).",
+    )
     node: ChangeEvent = strawberry.field(description="The event.")
 
 
@@ -135,6 +192,6 @@ class ChangeConnection:
 
     @classmethod
     def of(cls, events: list[EventRow], end: tuple[int, int], more: bool) -> ChangeConnection:
-        edges = [ChangeEdge(cursor=change_cursor(e.cursor), node=e) for e in events]  # type: ignore[arg-type]
+        edges = [ChangeEdge(node=e) for e in events]  # type: ignore[arg-type]
         info = PageInfo(has_next_page=more, end_cursor=change_cursor(end))
         return cls(edges=edges, page_info=info)

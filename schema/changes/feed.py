@@ -18,11 +18,12 @@ from strawberry.types import Info
 from resolvers.changes import feed, retention
 from resolvers.changes.events import ChangeEvent as EventRow
 from schema import cursors
-from schema.changes.event import ChangeConnection, ChangeEvent, ChangeKind
+from schema.changes.event import ChangeConnection, ChangeEvent, ChangeKind, with_persons
 from schema.directives import requires_role
 from schema.engine import measure
 from schema.errors import BadUserInput, CursorExpired
 from schema.register.connection import check_page_size
+from schema.selection import selected_below
 
 FEED_ROLE = "feed"
 # A page of events: larger than a page of persons, as Norway's feed (1000), since most
@@ -114,7 +115,10 @@ class ChangeQueries:
             )
         except feed.CursorExpired:
             raise CursorExpired(EXPIRED) from None
-        return ChangeConnection.of(page.events, page.end, page.more)
+        events = page.events
+        if events and "person" in selected_below(info, "edges", "node"):
+            events = await with_persons(info, events)
+        return ChangeConnection.of(events, page.end, page.more)
 
     @strawberry.field(
         description="Where the feed stands now: a cursor after every event already "

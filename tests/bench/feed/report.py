@@ -1,0 +1,87 @@
+"""The feed benchmark's figures: tables on stderr and ``bench-feed-results.json``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tests.bench.feed.ladder import ADDS
+
+
+def write_results(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _n(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def print_catchup(console: Console, catchup: dict[str, Any], target: float) -> None:
+    table = Table(title="Catch-up over HTTP: one client, `first: 1000`, from the beginning")
+    for header in ("selection", "events", "seconds", "events/s", "p50 ms", "p99 ms"):
+        table.add_column(header, justify="left" if header == "selection" else "right")
+    for header in ("server CPU", "database CPU", "client CPU"):
+        table.add_column(f"{header} ms/1000", justify="right")
+    for selection, figures in catchup.items():
+        seconds = figures["seconds"]
+        if selection == "number":  # the target, scaled to the events read
+            limit = target * figures["events"] / 1_000_000
+            mark = "[green]" if seconds <= limit else "[red]"
+            seconds_text = f"{mark}{_n(seconds, 1)}[/] (target {_n(limit, 1)})"
+        else:
+            seconds_text = _n(seconds, 1)
+        table.add_row(
+            selection, _n(figures["events"]), seconds_text,
+            _n(figures["wall_events_per_second"]), _n(figures["p50_ms"], 1),
+            _n(figures["p99_ms"], 1), _n(figures["server_cpu_ms_per_1000"], 1),
+            _n(figures["database_cpu_ms_per_1000"], 1), _n(figures["client_cpu_ms_per_1000"], 1),
+        )  # fmt: skip
+    console.print(table)
+
+
+def print_statements(console: Console, catchup: dict[str, Any]) -> None:
+    table = Table(title="The database's time during each catch-up (pg_stat_statements)")
+    for header in ("selection", "statement", "calls", "total s", "mean ms"):
+        table.add_column(
+            header, justify="left" if header in ("selection", "statement") else "right"
+        )
+    for selection, figures in catchup.items():
+        for statement in figures["statements"]:
+            table.add_row(
+                selection, statement["query"][:70], _n(statement["calls"]),
+                _n(statement["total_seconds"], 2), _n(statement["mean_ms"], 2),
+            )  # fmt: skip
+    console.print(table)
+
+
+def print_ladder(console: Console, ladder: dict[str, list[dict[str, Any]]]) -> None:
+    table = Table(title="The same pages side by side, read in turn: where the time goes")
+    for header in ("selection", "reader", "pages", "page s", "ratio to sql", "p50 ms", "p99 ms"):
+        table.add_column(header, justify="left" if header in ("selection", "reader") else "right")
+    table.add_column("adds ms/page", justify="right")
+    table.add_column("what the step adds")
+    for selection, rows in ladder.items():
+        for row in rows:
+            table.add_row(
+                selection, row["reader"], _n(row["pages"]), _n(row["page_seconds"], 2),
+                _n(row["ratio_to_sql"], 2), _n(row["p50_ms"], 1), _n(row["p99_ms"], 1),
+                _n(row["adds_ms_per_page"], 2), ADDS[row["reader"]],
+            )  # fmt: skip
+    console.print(table)
+
+
+def print_profile(console: Console, profiles: dict[str, list[dict[str, Any]]]) -> None:
+    for selection, rows in profiles.items():
+        table = Table(title=f"cProfile, {selection}: the functions with the most time of their own")
+        for header in ("function", "calls", "own s", "share", "cumulative s"):
+            table.add_column(header, justify="left" if header == "function" else "right")
+        for row in rows:
+            table.add_row(
+                row["function"][-70:], _n(row["calls"]), _n(row["own_seconds"], 3),
+                f"{100 * row['own_share']:.1f}%", _n(row["cumulative_seconds"], 3),
+            )  # fmt: skip
+        console.print(table)
