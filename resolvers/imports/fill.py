@@ -62,7 +62,7 @@ async def fill_new(
     await connection.execute(plan.NO_LATER_RECORDS)  # number changes: one round, by PostId
     await moves.start(connection)
     add(counts, await numbers.apply_number_changes(connection, 1, target))
-    counts["protected"] += await numbers.protect_under_former_numbers(connection, target.file_id)
+    counts["protected"] += await numbers.protect_under_former_numbers(connection, target)
     await moves.hide_protected(connection)
     return counts
 

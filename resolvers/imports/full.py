@@ -4,8 +4,8 @@ Into an empty register every record creates its person, so nothing needs compari
 chunk of the file is written as it arrives (``resolvers.imports.pipeline``), with the
 register's secondary indexes and foreign keys set aside (``resolvers.imports.bulk``).
 Should a person have several records in the file, the latest decides: those persons are
-written again from it at the end, and the file's events, one per person (CREATED, or
-PROTECTED for a protected person), again in the PostId order of the deciding records.
+written again from it at the end, and the file's events, one per person not protected
+(CREATED), again in the PostId order of the deciding records.
 Records for persons an earlier file of the delivery wrote are left to the rounds.
 
 A full delivery is complete when all its files (AntalFiler) are applied. Then every
@@ -55,8 +55,8 @@ _PROTECTED_KEEP_NOTHING = ", ".join(
 # The chunk's persons (a protected person's record gives only the number and the mark,
 # wherever it registers them; another person registered outside the region is not
 # written; a person written already, by an earlier record, is left for the end) with
-# their events — CREATED, or PROTECTED carrying the number only —, then the addresses
-# and relations of those written and not protected.
+# the events of those not protected — CREATED; a protected person new to the register
+# gets none, as in a round —, then the addresses and relations of those.
 WRITE_CHUNK = f"""
 WITH written AS (
     INSERT INTO person (
@@ -82,14 +82,10 @@ WITH written AS (
     RETURNING id, post_id, personnummer, protection, changed_at
 ), told AS (
     INSERT INTO change_event (personnummer, kind, recorded_at, post_id, import_file_id)
-    SELECT
-        w.personnummer,
-        CASE WHEN w.protection IS NULL THEN 'CREATED' ELSE 'PROTECTED' END,
-        w.changed_at,
-        CASE WHEN w.protection IS NULL THEN w.post_id END,
-        c.file_id
+    SELECT w.personnummer, 'CREATED', w.changed_at, w.post_id, c.file_id
     FROM written AS w
     CROSS JOIN import_context AS c
+    WHERE w.protection IS NULL
     ORDER BY w.post_id
 )
 INSERT INTO import_written (id, post_id)

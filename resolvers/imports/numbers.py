@@ -118,7 +118,7 @@ async def apply_number_changes(
             protects = protection is not None and person["protection"] is None
             if protects:
                 await _protect(connection, person["id"], old, protection)
-                await _protected_event(connection, old, person, target.file_id)
+                await _protected_event(connection, old, person, target)
             counts["protected" if protects else "stale"] += 1
             continue
         await connection.execute(REMEMBER_FORMER, old, new, changed_at)
@@ -128,15 +128,15 @@ async def apply_number_changes(
         if person is None:  # relations that named A now name B, protected or not
             current = await connection.fetchrow(PERSON_BY_NUMBER, new)
             if current is not None:
-                await _protected(connection, current, new, protection, target.file_id)
+                await _protected(connection, current, new, protection, target)
             counts["skipped"] += 1
             continue
         record = (post_id, changed_at, target.full_extract, target.order_id)
         current = await _move(connection, person, new, record)
         known = current["id"] != person["id"] and current["id"] <= target.known_persons
-        if await _protected(connection, current, new, protection, target.file_id):
+        if await _protected(connection, current, new, protection, target):
             if person["protection"] is None:  # receivers may hold data on A: they purge it
-                await _protected_event(connection, old, person, target.file_id)
+                await _protected_event(connection, old, person, target)
         elif person["protection"] is None:  # a protected A's receivers hold nothing of it
             told = (changed_at, post_id, target.file_id, _moved_out(person, current))
             await connection.execute(NUMBER_EVENT, new, old, *told)
@@ -145,11 +145,11 @@ async def apply_number_changes(
     return counts
 
 
-async def protect_under_former_numbers(connection: asyncpg.Connection, file_id: int) -> int:
+async def protect_under_former_numbers(connection: asyncpg.Connection, target: Target) -> int:
     """Protect whoever now holds a number a protection arrived under; how many."""
     found = await connection.fetch(UNDER_FORMER_NUMBERS)
     for current in found:
-        await _protected(connection, current, current["personnummer"], current["mark"], file_id)
+        await _protected(connection, current, current["personnummer"], current["mark"], target)
     return len(found)
 
 
@@ -164,7 +164,7 @@ async def _protected(
     current: asyncpg.Record,
     new: str,
     protection: str | None,
-    file_id: int,
+    target: Target,
 ) -> bool:
     """Is the person now under ``new`` protected — before, or by the record's mark? No
     relation then names them. A person of the new number, protected now by the record
@@ -173,16 +173,21 @@ async def _protected(
         return False
     if current["protection"] is None:
         await _protect(connection, current["id"], new, protection)
-        await _protected_event(connection, new, current, file_id)
+        await _protected_event(connection, new, current, target)
     await connection.execute(PURGE_RELATIONS_TO, new)
     return True
 
 
 async def _protected_event(
-    connection: asyncpg.Connection, personnummer: str, person: asyncpg.Record, file_id: int
+    connection: asyncpg.Connection, personnummer: str, person: asyncpg.Record, target: Target
 ) -> None:
-    """``PROTECTED`` for ``personnummer``: ``person`` as they were before the purge."""
-    await connection.execute(PROTECTED_EVENT, personnummer, file_id, person["municipality"])
+    """``PROTECTED`` for ``personnummer``: ``person`` as they were before the purge. Only
+    for a person in the register before the file: receivers hold nothing of one it
+    brought in, and the event would list a protected person."""
+    if person["id"] <= target.known_persons:
+        await connection.execute(
+            PROTECTED_EVENT, personnummer, target.file_id, person["municipality"]
+        )
 
 
 def _moved_out(person: asyncpg.Record, current: asyncpg.Record) -> str | None:

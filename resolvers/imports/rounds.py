@@ -65,7 +65,7 @@ async def apply_rounds(connection: asyncpg.Connection, target: Target) -> Counts
     for turn in range(1, last + 1):
         add(counts, await _round(connection, turn, target))
         add(counts, await numbers.apply_number_changes(connection, turn, target))
-    counts["protected"] += await numbers.protect_under_former_numbers(connection, target.file_id)
+    counts["protected"] += await numbers.protect_under_former_numbers(connection, target)
     await moves.hide_protected(connection)
     return counts
 
@@ -83,7 +83,7 @@ async def _round(connection: asyncpg.Connection, turn: int, target: Target) -> C
     for statement in _WRITE_PERSONS:
         await connection.execute(statement, full_extract, order_id)
     await _run(connection, *_WRITE_PARTS)
-    await connection.execute(writes.ROUND_EVENTS, file_id)
+    await connection.execute(writes.ROUND_EVENTS, file_id, target.known_persons)
     await connection.execute(writes.LIFTED_RELATIONS, file_id)
     if full_extract is not None:
         await connection.execute(writes.CARRIED_STALE, full_extract)

@@ -143,7 +143,10 @@ DELETE_RELATIONS, INSERT_RELATIONS = part_replaced(
     "relation", "import_relation", RELATION_COLUMNS, "relations"
 )
 
-# Every event of the round in PostId order. $1: the ledger row of the file. An event
+# Every event of the round in PostId order. $1: the ledger row of the file; $2 the largest
+# person id when the file began. A PROTECTED event tells receivers to purge what they
+# hold: only a person in the register before the file, whom they could hold, gets one (a
+# protected person new to the register gets none: it would list them). An event
 # names the registered municipality it took the person out of: the one they left, or
 # had before a protection purged it, or before their addresses changed to another or
 # to none (``parts.MUNICIPALITY``; import_plan read it before the round wrote).
@@ -156,7 +159,8 @@ FROM (
     SELECT pl.post_id AS turn, pl.personnummer, 'PROTECTED' AS kind, NULL::text[] AS parts,
         NULL::timestamp AS recorded_at, NULL::bigint AS post_id, pl.municipality_before
     FROM import_plan AS pl
-    WHERE pl.action IN ('PROTECT', 'PROTECT_NEW')
+    WHERE pl.action = 'PROTECT'
+      AND pl.person_id <= $2
     UNION ALL
     SELECT pl.post_id, pl.personnummer, 'LEFT', NULL, r.changed_at, r.post_id,
         pl.municipality_before
