@@ -76,9 +76,12 @@ async def test_following_a_former_number_probes_each_number_by_its_index(
     pool: asyncpg.Pool,
 ) -> None:
     """Planned generically, as the pool plans it: the chain's length is unknown to the
-    planner, which must still not scan the register to match it."""
+    planner, which must still not scan the register to match it. (Sequential scans are
+    set aside, as for the search index above: in a register of a few test persons a scan
+    is the cheaper plan, and what is held here is that the index can serve.)"""
     async with pool.acquire() as connection:
         await connection.execute("SET plan_cache_mode = force_generic_plan")
+        await connection.execute("SET enable_seqscan = off")
         try:
             for tier in Tier:
                 sql = former_numbers.CURRENT_NUMBER[tier]
@@ -90,6 +93,7 @@ async def test_following_a_former_number_probes_each_number_by_its_index(
                 assert "former_personnummer_pkey" in plan, (tier, plan)
         finally:
             await connection.execute("RESET plan_cache_mode")
+            await connection.execute("RESET enable_seqscan")
 
 
 async def test_log_entries_written_before_the_arrays_stay_readable_and_searchable(
