@@ -270,3 +270,23 @@ async def test_a_bad_filter_is_a_clear_error(
 ) -> None:
     body = await Follower(api).page(filter=filter)
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "filter"}
+
+
+async def test_aliases_of_sparse_pages_add_up_to_the_cost_limit(
+    register: asyncpg.Pool, api: Api
+) -> None:
+    page = 'changes(first: 1, filter: {municipalities: ["9999"]}) { pageInfo { endCursor } }'
+    follower = Follower(api)
+
+    async def ask(aliases: int) -> dict:
+        query = "{ " + " ".join(f"p{n}: {page}" for n in range(aliases)) + " }"
+        response = await api.client.post(
+            "/graphql", json={"query": query},
+            headers={"Authorization": f"Bearer {follower.token}"},
+        )  # fmt: skip
+        return dict(response.json())
+
+    assert "errors" not in await ask(10)
+    refused = await ask(50)  # fifty scans of up to 20 000 events each, at once
+    assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert refused["errors"][0]["extensions"]["limit"] == "cost"

@@ -32,6 +32,10 @@ MAX_PAGE_SIZE = 1000
 # The events a page looks through for a filter's matches at most: a follower of a small
 # part of the register moves through the rest at a bounded cost per page.
 SCAN_PER_PAGE = 20_000
+# What a page weighs in the cost limit beyond its events: a sparse filter's page looks
+# through up to SCAN_PER_PAGE events, so aliases of it must not add up unbounded (fifty
+# are refused by the default limit of 50 000).
+SCAN_WEIGHT = 1000
 SUBSCRIPTION_BATCH = 500  # events read at once for a subscriber (sent one by one)
 MAX_MUNICIPALITIES = 300
 EXPIRED = (
@@ -93,7 +97,7 @@ class ChangeQueries:
         "order; without `after`, from the oldest event the feed keeps. Poll again with "
         "`pageInfo.endCursor`. Needs the `feed` role.",
         extensions=requires_role(FEED_ROLE),
-        metadata={measure.MAX_PAGE_SIZE: MAX_PAGE_SIZE},
+        metadata={measure.MAX_PAGE_SIZE: MAX_PAGE_SIZE, measure.WEIGHT: SCAN_WEIGHT},
     )
     async def changes(
         self,

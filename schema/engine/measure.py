@@ -49,6 +49,10 @@ PAGE_SIZE_ARGUMENT = "first"
 # Field metadata: the largest ``first`` a paged field serves, when not the usual
 # ``max_page_size`` (the change feed's pages are larger).
 MAX_PAGE_SIZE = "max_page_size"
+# Field metadata: objects a field costs beyond those it returns, for the work it does to
+# find them (the change feed's page looks through many events for a filter's matches):
+# aliases of it add up to the cost limit like aliases of a large page.
+WEIGHT = "cost_weight"
 
 
 class PageSize:
@@ -190,7 +194,7 @@ class Measurer:
         inner = self.selections(node.selection_set, field_type, child_page, counted=counted)
         if not counted:
             return Measure(0, alias + inner.aliases, {})
-        cost: Cost = {(): 1}
+        cost: Cost = {(): 1 + self._weight(definition)}
         _add(cost, inner.cost)
         if is_list_type(get_nullable_type(definition.type)):
             length = (
@@ -216,10 +220,16 @@ class Measurer:
         return page_size(size.value(None), size.maximum)  # a literal, or the default
 
     def _maximum(self, definition: GraphQLField) -> int:
-        declared = getattr(
-            (definition.extensions or {}).get("strawberry-definition"), "metadata", None
-        )
-        return int((declared or {}).get(MAX_PAGE_SIZE, self.max_page_size))
+        return int(_declared(definition).get(MAX_PAGE_SIZE, self.max_page_size))
+
+    def _weight(self, definition: GraphQLField) -> int:
+        return int(_declared(definition).get(WEIGHT, 0))
+
+
+def _declared(definition: GraphQLField) -> dict[str, Any]:
+    """The field's metadata as its Strawberry declaration gives it."""
+    field = (definition.extensions or {}).get("strawberry-definition")
+    return dict(getattr(field, "metadata", None) or {})
 
 
 def _introspection_field(name: str) -> GraphQLField | None:
