@@ -147,7 +147,10 @@ class Socket:
             raise WebSocketDisconnected
         text = orjson.dumps(message).decode()
         try:
-            await asyncio.wait_for(self.websocket.send_text(text), self.send_timeout)
+            # Not wait_for: on Python 3.11 it swallows a cancel that comes as the send
+            # completes, and a client's `complete` would leave its subscription sending.
+            async with asyncio.timeout(self.send_timeout):
+                await self.websocket.send_text(text)
         except TimeoutError:
             logger.info("closed a WebSocket whose client read nothing for %g s (%d)",
                         self.send_timeout, SLOW_CONSUMER)  # fmt: skip
@@ -164,4 +167,5 @@ class Socket:
         self.closed = True
         # The API's protocol queues a close at once; plain uvicorn's waits for the client.
         with contextlib.suppress(WebSocketDisconnect, StarletteDisconnected, TimeoutError):
-            await asyncio.wait_for(self.websocket.close(code, _fitted(reason)), self.send_timeout)
+            async with asyncio.timeout(self.send_timeout):
+                await self.websocket.close(code, _fitted(reason))

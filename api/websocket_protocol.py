@@ -14,7 +14,11 @@ worker's connections. Here:
   readers are (``api.server``);
 - the kernel's send buffer is fixed at ``SEND_BUFFER_BYTES``: left to itself Linux grows
   it to 4 MiB per connection, memory a subscriber that does not read would hold, and
-  as much as its send waited behind before the bound above even began.
+  as much as its send waited behind before the bound above even began;
+- a client that pings while it reads nothing is dropped once the pongs it left unread
+  pass ``MAX_UNREAD_PONG_BYTES``: the protocol answers each ping itself, and each pong
+  would wait in memory, as fast as the client can send (hundreds of MB before the bound
+  above ends it, with no token needed).
 
 ``vastfolket serve`` uses it; with plain uvicorn pass
 ``--ws api.websocket_protocol:WebSocketProtocol``.
@@ -36,6 +40,9 @@ from api.settings import Settings
 
 # Room for a few hundred events in flight: at 10 ms round trip, 25 MB/s to a reader.
 SEND_BUFFER_BYTES = 256 * 1024
+# Pongs written while the client reads nothing, past which it is dropped: a client's
+# keepalive pings once in a while, far below it.
+MAX_UNREAD_PONG_BYTES = 64 * 1024
 
 
 @cache
@@ -48,6 +55,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._stalled: asyncio.TimerHandle | None = None  # while the client reads nothing
+        self._unread_pongs = 0  # bytes of pongs written meanwhile
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -70,9 +78,21 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         super().connection_lost(exc)
 
     def _unstall(self) -> None:
+        self._unread_pongs = 0
         if self._stalled is not None:
             self._stalled.cancel()
             self._stalled = None
+
+    def handle_ping(self) -> None:
+        if self.transport.is_closing():  # dropped already: nothing more to write
+            return
+        pongs = b"".join(self.conn.data_to_send())
+        if not self.writable.is_set():
+            self._unread_pongs += len(pongs)
+            if self._unread_pongs > MAX_UNREAD_PONG_BYTES:
+                self.transport.abort()
+                return
+        self.transport.write(pongs)
 
     async def send(self, message: ASGISendEvent) -> None:
         if message["type"] == "websocket.close" and self._may_close_at_once():
