@@ -22,8 +22,9 @@ from tests.bench.database import BenchDatabase
 DATABASE_NAME = "vastfolket_feed"
 DEFAULT_PERSONS = 300_000
 
-# Who the events are about: every person but samordningsnummer holders (whose events the
-# feed does not list), numbered, with the municipality they are registered in.
+# Who the events are about: every person but samordningsnummer holders and protected
+# persons (whose events the feed does not list), numbered, with the municipality they
+# are registered in.
 PERSONS = """
 CREATE TEMPORARY TABLE feed_person ON COMMIT DROP AS
 SELECT row_number() OVER (ORDER BY p.id) AS n, p.personnummer,
@@ -31,6 +32,7 @@ SELECT row_number() OVER (ORDER BY p.id) AS n, p.personnummer,
 FROM person AS p
 LEFT JOIN address AS a ON a.person_id = p.id AND a.kind = 'F'
 WHERE NOT p.is_coordination_number
+  AND p.protection IS NULL
 """
 PERSONS_KEY = "ALTER TABLE feed_person ADD PRIMARY KEY (n)"
 

@@ -38,12 +38,13 @@ SELECTIONS = {
     "registeredAddress { line2 postalCode postalTown } }",
 }
 
-# The limit: the same pages by a keyset cursor, with the person's name and address
+# The limit: the same pages by a keyset cursor over what the feed lists (the view that
+# leaves out what it must not show: migration 0013), with the person's name and address
 # joined in for the "person" selection.
 PLAIN = {
     "number": """
 SELECT e.xid::text::bigint AS xid, e.position, e.personnummer, e.kind
-FROM change_event AS e
+FROM visible_change_event AS e
 WHERE (e.xid, e.position) > ($1::text::xid8, $2::bigint)
 ORDER BY e.xid, e.position
 LIMIT $3
@@ -51,7 +52,7 @@ LIMIT $3
     "person": """
 SELECT e.xid::text::bigint AS xid, e.position, e.personnummer, e.kind,
        p.first_names, p.last_name, a.line2, a.postal_code, a.postal_town
-FROM change_event AS e
+FROM visible_change_event AS e
 LEFT JOIN person AS p ON p.personnummer = e.personnummer
 LEFT JOIN address AS a ON a.person_id = p.id AND a.kind = 'F'
 WHERE (e.xid, e.position) > ($1::text::xid8, $2::bigint)
