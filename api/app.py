@@ -93,6 +93,8 @@ class BearerTokens(AuthenticationBackend):
         self.verifier = verifier
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        if conn.scope["type"] == "websocket":  # its token comes in connection_init
+            return None
         header = conn.headers.get("authorization")
         if header is None:
             return None

@@ -72,8 +72,9 @@ class ChangeListener:
             self.listening.set()
             self.wakeups.wake()  # what committed while no one listened
             while not lost.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), CHECK_EVERY)
+                with contextlib.suppress(TimeoutError):  # not wait_for: it can eat a cancel
+                    async with asyncio.timeout(CHECK_EVERY):
+                        await lost.wait()
                 if not lost.is_set():
                     await connection.execute("SELECT 1", timeout=CHECK_TIMEOUT)
         finally:

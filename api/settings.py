@@ -174,6 +174,12 @@ class Settings(BaseSettings):
         description="Operations one WebSocket connection may run at once; one more is "
         "refused (TOO_MANY_SUBSCRIPTIONS).",
     )  # fmt: skip
+    ws_max_connections: int = Field(
+        default=400, ge=1,
+        description="WebSocket connections one worker holds open; one more is closed with "
+        "1013 (try again later), so that the rest of max_connections stays for HTTP and "
+        "its health checks.",
+    )  # fmt: skip
     ws_max_connections_per_caller: int = Field(
         default=5, ge=1,
         description="WebSocket connections one caller (the token's subject and "

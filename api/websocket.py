@@ -46,6 +46,7 @@ logger = logging.getLogger("vastfolket.api")
 
 PROTOCOL = "graphql-transport-ws"
 GOING_AWAY = 1001
+TRY_AGAIN_LATER = 1013
 SUBPROTOCOL_NOT_ACCEPTABLE = 4406
 FORBIDDEN = 4403
 TOO_MANY_CONNECTIONS = 4430
@@ -158,6 +159,11 @@ class GraphQLWebSocket:
         self.verifier = verifier
         self.shutdown = shutdown
         self.callers = Callers(settings.ws_max_connections_per_caller)
+        # Never more than half of what the worker serves: HTTP and its health checks keep
+        # the rest (uvicorn's limit counts WebSockets too).
+        self.max_connections = min(
+            settings.ws_max_connections, max(1, settings.max_connections // 2)
+        )
         self.max_subscriptions = settings.ws_max_subscriptions
         self.send_timeout = settings.ws_send_timeout_seconds
         self.init_timeout = timedelta(seconds=settings.client_timeout_seconds)
@@ -175,6 +181,10 @@ class GraphQLWebSocket:
         await websocket.accept(PROTOCOL)
         if self.shutdown.begun:
             await socket.close(GOING_AWAY, STOPPING)
+            return
+        if len(self._open) >= self.max_connections:
+            reason = f"this server process holds {self.max_connections} WebSockets at most"
+            await socket.close(TRY_AGAIN_LATER, f"{reason}: try again shortly")
             return
         session = Session(self, socket, websocket.app.state)
         self._open.add(socket)

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
@@ -195,3 +196,39 @@ async def test_a_subscription_over_http_is_refused_pointing_to_the_websocket(api
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "BAD_REQUEST"
     assert "WebSocket" in error["message"] and "graphql-transport-ws" in error["message"]
+
+
+def test_websockets_leave_room_for_http_and_its_health_checks(
+    server_uri: str, engine: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With room for four connections, two WebSockets at most: the third is told to try
+    again later, and HTTP (a health check, a lookup) is still answered."""
+    settings = {"VASTFOLKET_MAX_CONNECTIONS": "4", "VASTFOLKET_WS_MAX_CONNECTIONS_PER_CALLER": "9"}
+    with serving(server_uri, engine, tmp_path_factory, "vastfolket_ws_room", **settings) as served:
+        asyncio.run(_crowd(served))
+
+
+async def _crowd(served: Served) -> None:
+    async with (
+        following(served.server, served.token("a")),
+        following(served.server, served.token("b")),
+    ):
+        async with connected(served.server) as third:
+            code, reason = await third.closed()
+        assert code == 1013 and "try again" in str(reason)
+        async with httpx.AsyncClient(base_url=served.server.base) as http:
+            assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_an_authorization_header_on_the_upgrade_is_not_read(served: Served) -> None:
+    """The token is read from connection_init only: a header on the upgrade request, good
+    or bad, is neither a way in nor a refusal without a reason."""
+    bad = {"additional_headers": {"Authorization": "Bearer not-a-token"}}
+    async with connected(served.server, **bad) as subscriber:
+        ack = await subscriber.init({"Authorization": f"Bearer {served.token('header')}"})
+        assert ack == {"type": "connection_ack"}
+    good = {"additional_headers": {"Authorization": f"Bearer {served.token('header')}"}}
+    async with connected(served.server, **good) as subscriber:
+        await subscriber.send({"type": "connection_init", "payload": {}})
+        code, _ = await subscriber.closed()
+    assert code == 4403

@@ -32,5 +32,9 @@ class Wakeups:
 
     async def wait(self, ticket: asyncio.Event) -> None:
         """Until a wake-up since ``ticket`` was taken, or the tick."""
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+        # cancellation that arrives as the wait ends, and a cancelled follower (its
+        # subscription completed) would read on.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ticket.wait(), self.tick)
+            async with asyncio.timeout(self.tick):
+                await ticket.wait()
