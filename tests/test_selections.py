@@ -114,16 +114,19 @@ def test_the_price_falls_by_volume_above_a_band() -> None:
     assert prices.price(1_500_010) == Decimal("2401073.40")
 
 
-async def test_without_the_role_or_an_organisation_nothing_is_previewed_or_ordered(
+async def test_without_the_role_nothing_is_previewed_nor_without_an_organisation_ordered(
     register: dict[str, list[str]], client: httpx.AsyncClient, settings: Settings
 ) -> None:
     plain = Caller(client, settings, roles=())
     answer = await plain.post(PREVIEW, {"criteria": GÖTEBORG})
     assert answer["data"] == {"selectionPreview": None}
     assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await plain.post(ORDER_ONE))["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # An order belongs to an organisation: a token without one places none.
     stateless = Caller(client, settings, organisation=None)
-    answer = await stateless.post(PREVIEW, {"criteria": GÖTEBORG})
+    answer = await stateless.post(ORDER_ONE)
     assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "organisation" in answer["errors"][0]["message"]
 
 
 async def test_an_order_is_answered_at_once_queued_with_its_job(

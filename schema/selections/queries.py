@@ -70,7 +70,6 @@ class SelectionQueries:
         info: Info,
         criteria: Annotated[SelectionCriteria, strawberry.argument(description="Whom to count.")],
     ) -> SelectionPreview | None:
-        _organisation(info)
         checked = criteria.checked(dt.date.today())
         count = await orders.count(info.context.database.read, checked)
         prices = info.context.selections.price_list
