@@ -111,13 +111,20 @@ class SelectionQueries:
     async def selection_billing(
         self,
         info: Info,
-        from_: Annotated[dt.datetime, strawberry.argument(name="from", description="Inclusive.")],
-        to: Annotated[dt.datetime, strawberry.argument(description="Exclusive.")],
+        from_: Annotated[
+            dt.datetime | None,
+            strawberry.argument(name="from", description="Inclusive; default: from the first."),
+        ] = None,
+        to: Annotated[
+            dt.datetime | None, strawberry.argument(description="Exclusive; default: now.")
+        ] = None,
     ) -> list[SelectionOrder] | None:
         for argument, moment in (("from", from_), ("to", to)):
-            if moment.tzinfo is None:
+            if moment is not None and moment.tzinfo is None:
                 raise BadUserInput(f"`{argument}` needs a time zone", argument=argument)
-        rows = await orders.delivered(info.context.database.write, from_, to)
+        start = from_ or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+        end = to or dt.datetime.now(dt.UTC)
+        rows = await orders.delivered(info.context.database.write, start, end)
         return [SelectionOrder(row=row) for row in rows]
 
 
