@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import InvalidToken, TokenVerifier, ensure_dev_keys
 from api.change_listener import listening
+from api.downloads import Downloads
 from api.graphiql import VENDOR_PATH, VendorFiles
 from api.graphql_http import RETRY_AFTER_SECONDS, GraphQLEndpoint, unauthenticated
 from api.guard import Guard, http_error
@@ -198,6 +199,7 @@ def create_app(
         engine,
         access_log_timeout=settings.access_log_timeout_seconds,
         example_from_register=settings.jwt_public_keys is None,
+        selections=settings.selection_policy(),
     )
     # The subscriptions share the HTTP side's pipeline (and its access log writer).
     websocket = GraphQLWebSocket(http.pipeline, verifier, shutdown, settings)
@@ -227,6 +229,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphql", http, methods=["GET", "POST"]),
+            Route("/selections/{order}/file", Downloads(settings.selection_files).serve),
             WebSocketRoute("/graphql", websocket),
             Mount(VENDOR_PATH, VendorFiles()),
         ],

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
@@ -20,6 +22,7 @@ from api.keytool import keys, token
 from api.runtime import Commands, database_url, prepare, stops_embedded_database
 from api.settings import Settings
 from api.startup import StartupError, check_serve, cli_command
+from api.worker import worker
 from resolvers.development import SIMULATOR, development_only
 from resolvers.domain.access import Tier
 from schema.build import SDL_PATH, sdl
@@ -62,6 +65,10 @@ def serve(
     if simulator is not None:
         simulator.start()
         os.environ["VASTFOLKET_SKATTEVERKET_URL"] = simulator.url
+    # The embedded default runs selection orders too: a worker beside the server.
+    jobs = (
+        None if settings.database_url else subprocess.Popen([sys.executable, "-m", "api", "worker"])
+    )
     try:
         _announce(settings, host, port, simulator)
         uvicorn.run(
@@ -77,6 +84,9 @@ def serve(
     finally:
         if simulator is not None:
             simulator.stop()
+        if jobs is not None:
+            jobs.terminate()
+            jobs.wait(timeout=30)
 
 
 def _announce(
@@ -197,6 +207,7 @@ def import_files(
 
 app.command()(token)
 app.command()(keys)
+app.command()(worker)
 app.add_typer(changes_cli.app, name="changes")
 
 

@@ -9,6 +9,8 @@ hooks and wrappers that cost about a third of a lookup's CPU.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,8 +22,9 @@ from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.graphiql import default_query, offline_page, with_default_query
-from api.operation import Pipeline, Transport
+from api.operation import Outcome, Pipeline, Transport
 from resolvers.domain.text import blank, unprintable
+from resolvers.selections.orders import Policy
 from schema.engine import Engine
 from schema.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNAUTHENTICATED
 
@@ -63,11 +66,14 @@ class GraphQLEndpoint:
         *,
         access_log_timeout: float = 2.0,
         example_from_register: bool = False,
+        selections: Policy | None = None,
     ) -> None:
         """``example_from_register``: GraphiQL opens on a number from the register (only
         for a development server: the page is served without a token)."""
         self.engine = engine
-        self.pipeline = Pipeline(engine, access_log_timeout=access_log_timeout)
+        self.pipeline = Pipeline(
+            engine, access_log_timeout=access_log_timeout, selections=selections
+        )
         self.example_from_register = example_from_register
         self.graphiql_html = offline_page(get_graphql_ide_html(graphql_ide="graphiql"))
 
@@ -106,9 +112,13 @@ class GraphQLEndpoint:
         request_id = request.scope["state"]["request_id"]
         state = request.app.state
         transport = Transport(state.database, request_id, case_reference, state.skatteverket)
-        outcome = await self.pipeline.run(
-            prepared, variables, operation_name, request.user.viewer, transport
+        run = functools.partial(
+            self.pipeline.run, prepared, variables, operation_name, request.user.viewer
         )
+        if prepared.document is not None and _is_mutation(prepared.document, operation_name):
+            outcome = await _in_transaction(run, transport)
+        else:
+            outcome = await run(transport)
         refusal, result = outcome.refusal, outcome.result
         if refusal is not None or result is None:  # the one or the other
             assert refusal is not None
@@ -117,6 +127,28 @@ class GraphQLEndpoint:
         if result.errors:
             body["errors"] = [error.formatted for error in result.errors]
         return Response(orjson.dumps(body), media_type="application/json")
+
+
+async def _in_transaction(
+    run: Callable[[Transport], Awaitable[Outcome]], transport: Transport
+) -> Outcome:
+    """A mutation on one connection in one transaction: its changes and its access log
+    rows commit together, or, when the answer is refused, neither does."""
+    async with transport.database.write.acquire() as connection:
+        transaction = connection.transaction()
+        await transaction.start()
+        try:
+            outcome = await run(transport._replace(connection=connection))
+        except BaseException:
+            await transaction.rollback()
+            raise
+        await (transaction.rollback() if outcome.refusal else transaction.commit())
+        return outcome
+
+
+def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation is OperationType.MUTATION
 
 
 async def _parameters(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:

@@ -49,6 +49,7 @@ from resolvers.audit.access_log import AccessRecord
 from resolvers.changes.wakeups import Wakeups
 from resolvers.db import Database, database_unavailable
 from resolvers.domain.access import Viewer
+from resolvers.selections.orders import Policy
 from resolvers.skatteverket.client import SkatteverketClient
 from schema.build import coded_errors, outage
 from schema.context import Context, build_context
@@ -100,9 +101,12 @@ def outage_refusal(request_id: str, error: BaseException) -> Refusal:
 class Pipeline:
     """Runs operations on one engine; one per app (it keeps the access log's writer)."""
 
-    def __init__(self, engine: Engine, *, access_log_timeout: float = 2.0) -> None:
+    def __init__(
+        self, engine: Engine, *, access_log_timeout: float = 2.0, selections: Policy | None = None
+    ) -> None:
         self.engine = engine
         self.access_log_timeout = access_log_timeout
+        self.selections = selections
         self._writers: dict[int, log_writer.AccessLogWriter] = {}  # by pool: one per app
 
     async def run(
@@ -168,7 +172,8 @@ class Pipeline:
         return build_context(
             transport.database, viewer, request_id=transport.request_id,
             limits=self.engine.limits, skatteverket=transport.skatteverket,
-            wakeups=transport.wakeups,
+            wakeups=transport.wakeups, connection=transport.connection,
+            selections=self.selections,
         )  # fmt: skip
 
     async def _released(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from resolvers.selections.orders import Policy
+from resolvers.selections.price import DEFAULT_PRICES, Band, PriceList
 from schema.context import Limits
 
 # Only asymmetric algorithms: a shared secret would let every verifier mint tokens.
@@ -196,6 +199,41 @@ class Settings(BaseSettings):
         description="How often subscriptions read the feed when no notification came.",
     )  # fmt: skip
 
+    # Larger selections (see docs/selections.md).
+    selection_files_dir: Path | None = Field(
+        default=None,
+        description="Where selection files are kept, shared by every API worker and job "
+        "worker; default: `selections` in the data directory.",
+    )
+    selection_handling_fee: Decimal = Field(
+        default=DEFAULT_PRICES.handling_fee,
+        ge=0,
+        description="Price of an order, in kronor, before rows.",
+    )
+    selection_price_per_row: Decimal = Field(
+        default=DEFAULT_PRICES.per_row, ge=0, description="Price of a row, in kronor."
+    )
+    selection_price_bands: list[tuple[int, Decimal]] = Field(
+        default_factory=lambda: [(band.above, band.per_row) for band in DEFAULT_PRICES.bands],
+        description="Lower prices by volume, as JSON [[rows, price], ...]: the rows beyond "
+        "`rows` cost `price` each.",
+    )
+    selection_max_active_orders: int = Field(
+        default=Policy().max_active_per_organisation, ge=1,
+        description="Orders one organisation may have queued or running; one more is "
+        "refused (TOO_MANY_ORDERS).",
+    )  # fmt: skip
+    selection_file_days: int = Field(
+        default=Policy().file_days,
+        ge=1,
+        description="Days a selection's file can be downloaded (then 410 Gone).",
+    )
+    selection_heartbeat_seconds: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="A running order whose worker has not beaten its heartbeat for this "
+        "long (the worker died) is taken up again by another worker.",
+    )  # fmt: skip
+
     engine: Literal["fast", "stock"] = Field(
         default="fast",
         description="How queries execute: 'fast' (plain fields read directly, compiled "
@@ -246,6 +284,15 @@ class Settings(BaseSettings):
             "limit_concurrency": self.max_connections,
             "timeout_graceful_shutdown": self.graceful_shutdown_seconds,
         }
+
+    def selection_policy(self) -> Policy:
+        bands = tuple(Band(rows, price) for rows, price in self.selection_price_bands)
+        prices = PriceList(self.selection_handling_fee, self.selection_price_per_row, bands)
+        return Policy(prices, self.selection_max_active_orders, self.selection_file_days)
+
+    @property
+    def selection_files(self) -> Path:
+        return self.selection_files_dir or self.data_dir / "selections"
 
     @property
     def dev_private_key_path(self) -> Path:

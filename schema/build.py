@@ -12,6 +12,7 @@ from resolvers.db import database_unavailable
 from schema import errors
 from schema.changes.feed import Subscription
 from schema.query import Query
+from schema.selections.queries import Mutation
 
 logger = logging.getLogger("vastfolket.errors")
 
@@ -75,7 +76,7 @@ def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
 
 def build_schema() -> strawberry.Schema:
     """The schema as Strawberry declares it; ``schema.engine`` executes it."""
-    return strawberry.Schema(query=Query, subscription=Subscription)
+    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
 
 
 def sdl() -> str:

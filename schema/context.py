@@ -13,7 +13,10 @@ from resolvers.domain.access import Tier, Viewer
 from resolvers.register.persons import PersonByPersonnummerLoader
 from resolvers.register.relations import RelationsByPersonIdLoader
 from resolvers.register.rows import RelationRow
+from resolvers.selections.orders import Policy
 from resolvers.skatteverket.client import SkatteverketClient
+
+NO_SETTINGS = Policy()  # the settings' defaults, for a context built without settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,10 @@ class Context:
     # What wakes a subscription's source when events may have committed; None where
     # nothing is followed (a job, a test of queries).
     wakeups: Wakeups | None = None
+    # A mutation's open transaction: its change is made, and its audit written, on it.
+    connection: asyncpg.Connection | None = None
+    # What selection orders are priced and capped by.
+    selections: Policy = NO_SETTINGS
 
     def next_batch(self) -> AccessRecord:
         """What the batch just executed showed, handed over; the context is fresh for
@@ -95,10 +102,12 @@ def build_context(
     limits: Limits | None = None,
     skatteverket: SkatteverketClient | None = None,
     wakeups: Wakeups | None = None,
+    connection: asyncpg.Connection | None = None,
+    selections: Policy | None = None,
 ) -> Context:
     """Fresh loaders for one request (they cache, and bind the running event loop)."""
     loaders = Loaders(database.read, viewer.tier)
     return Context(
         viewer, database, loaders, limits or Limits(), request_id, skatteverket,
-        wakeups=wakeups,
+        wakeups=wakeups, connection=connection, selections=selections or NO_SETTINGS,
     )  # fmt: skip

@@ -21,6 +21,7 @@ from schema.register.connection import PersonConnection, check_page_size
 from schema.register.lookup import person_by_number
 from schema.register.person import PersonResult
 from schema.register.relations_ahead import load_relations_ahead, selects_relations
+from schema.selections.queries import SelectionQueries
 
 AUDIT_ROLE = "audit"
 NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest
@@ -52,7 +53,7 @@ async def _connection(info: Info, page: Page, kind: str) -> PersonConnection:
 
 
 @strawberry.type(description="Sökningar i Västfolket — lookups in the population register.")
-class Query(ChangeQueries):
+class Query(ChangeQueries, SelectionQueries):
     @strawberry.field(
         description="Sök på personnummer — look up one person by personnummer (10 or 12 "
         "digits 0-9, with or without '-', '+' or a space; '+' means 100 years or older; "

@@ -191,3 +191,33 @@ def _arguments(entries: list[Entry]) -> list[list[Any]]:
             for column, value in zip(others, values, strict=True):
                 column.append(value)
     return [*columns, other_n, other_entry, *others]
+
+
+# A selection's export: one request row whose ``seen`` holds every person the file
+# holds, read by the export's own statement (``persons``: a FROM and WHERE over
+# ``visible_person AS p`` whose parameters come first), in the export's snapshot.
+WRITE_SELECTED = """
+INSERT INTO access_request (
+    subject, organisation, client, tier, operation_name, root_fields, request_id,
+    case_reference, seen
+)
+SELECT ${0}, ${1}, ${2}, ${3}, ${4}, ${5}, ${6}, ${7},
+    ARRAY(SELECT p.personnummer::bigint {persons})
+"""
+
+
+async def write_selected(
+    connection: asyncpg.Connection, origin: Origin, persons: str, parameters: list[Any]
+) -> None:
+    """Log every person ``persons`` selects as seen by ``origin``, in the caller's open
+    transaction (the export's: the file's rows and their record commit together)."""
+    if not connection.is_in_transaction():
+        raise RuntimeError("write_selected needs a connection in an open transaction")
+    first = len(parameters) + 1
+    statement = WRITE_SELECTED.format(*range(first, first + 8), persons=persons)
+    viewer = origin.viewer
+    await connection.execute(
+        statement, *parameters, viewer.subject, viewer.organisation, viewer.client,
+        viewer.tier.name, origin.operation_name, origin.root_fields, origin.request_id,
+        origin.case_reference,
+    )  # fmt: skip

@@ -1,0 +1,69 @@
+"""``vastfolket worker``: runs selection orders from the queue kept in PostgreSQL.
+
+PgQueuer (asyncpg) takes jobs with ``FOR UPDATE SKIP LOCKED`` — several workers on
+several hosts share the queue, each job to one of them — and beats a heartbeat for each
+running job; a job whose heartbeat has gone stale (its worker was killed) is picked
+again by any worker. The export is made to run more than once safely
+(``resolvers.selections.export``), so an order completes once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+import asyncpg
+import typer
+from pgqueuer import Job, QueueManager
+from pgqueuer.db import AsyncpgDriver
+from pgqueuer.queries import Queries
+
+from api.logs import configure_logging
+from api.runtime import database_url, prepare
+from api.settings import Settings
+from resolvers.db import create_pool
+from resolvers.selections import export
+from resolvers.selections.orders import EXPORT_ENTRYPOINT
+
+logger = logging.getLogger("vastfolket.worker")
+STARTED = "selection worker started"  # the line a supervisor (or a test) waits for
+
+
+async def work(settings: Settings, url: str) -> None:
+    """Take up orders until SIGTERM or SIGINT; a running export is then let finish."""
+    await prepare(url)  # the queue's tables are among the migrations
+    listener = await asyncpg.connect(url)  # PgQueuer's own: it LISTENs on it
+    pool = await create_pool(url, min_size=1, max_size=4)
+    manager = QueueManager(Queries(AsyncpgDriver(listener)))
+    files, days = settings.selection_files, settings.selection_file_days
+
+    @manager.entrypoint(EXPORT_ENTRYPOINT)
+    async def run_order(job: Job) -> None:
+        assert job.payload is not None
+        await export.run(pool, files, int(job.payload.decode()), days)
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, manager.shutdown.set)
+    logger.info("%s; files in %s", STARTED, files)
+    try:
+        await manager.run(
+            dequeue_timeout=timedelta(seconds=5),
+            batch_size=1,  # a long job each: one is not held back behind another's
+            heartbeat_timeout=timedelta(seconds=settings.selection_heartbeat_seconds),
+        )
+    finally:
+        await pool.close()
+        await listener.close()
+
+
+def worker() -> None:
+    """Run selection orders in the background (beside `serve`, as many as wanted)."""
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if not settings.database_url:
+        typer.echo("Error: DATABASE_URL is not set: name the PostgreSQL of the queue", err=True)
+        raise typer.Exit(2)
+    asyncio.run(work(settings, database_url(settings)))

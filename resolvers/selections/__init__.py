@@ -1,0 +1,1 @@
+"""Larger selections (större urval): criteria, price, orders and their export."""

@@ -1,0 +1,202 @@
+"""Selection orders: placed (with their job, in the caller's transaction), read, listed,
+billed and cancelled.
+
+An order and the queue's job that runs it are written in one transaction, so there is
+never an order no worker will take up, nor a job without its order. The per-organisation
+cap is counted under a transaction-scoped advisory lock on the organisation, so API
+workers placing orders at once cannot pass it together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import asyncpg
+import orjson
+from pgqueuer import Queries
+from pgqueuer.db import AsyncpgDriver
+
+from resolvers.domain.access import Viewer
+from resolvers.selections.criteria import COUNT_SELECTED, Criteria
+from resolvers.selections.price import DEFAULT_PRICES, PriceList
+
+EXPORT_ENTRYPOINT = "selection_export"
+STATUSES = ("QUEUED", "RUNNING", "DONE", "FAILED", "CANCELLED", "EXPIRED")
+ACTIVE = ("QUEUED", "RUNNING")
+
+# The order's columns as OrderRow lists them; its status EXPIRED once the file is gone.
+_COLUMNS = """
+o.id, o.ordered_at, o.subject, o.organisation, o.purpose, o.case_reference, o.criteria,
+o.format, o.fields, o.estimated_rows,
+CASE WHEN o.status = 'DONE' AND o.expires_at <= now() THEN 'EXPIRED' ELSE o.status END,
+o.started_at, o.finished_at, o.row_count, o.price, o.file_name, o.file_size, o.checksum,
+o.expires_at, o.error, pr.rows_written
+"""
+
+ORGANISATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('selection_order:' || $1))"
+
+ACTIVE_ORDERS = """
+SELECT count(*)
+FROM selection_order
+WHERE organisation = $1
+  AND status IN ('QUEUED', 'RUNNING')
+"""
+
+INSERT_ORDER = """
+INSERT INTO selection_order (
+    subject, organisation, client, tier, request_id, purpose, case_reference, criteria,
+    format, fields, price_list, estimated_rows
+)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11::jsonb, $12)
+RETURNING id
+"""
+
+ORDER = f"""
+SELECT {_COLUMNS}
+FROM selection_order AS o
+LEFT JOIN selection_progress AS pr ON pr.order_id = o.id AND pr.attempt = o.attempt
+WHERE o.id = $1
+  AND o.organisation = $2
+"""
+
+ORDERS_OF = f"""
+SELECT {_COLUMNS}
+FROM selection_order AS o
+LEFT JOIN selection_progress AS pr ON pr.order_id = o.id AND pr.attempt = o.attempt
+WHERE o.organisation = $1
+ORDER BY o.id DESC
+LIMIT $2
+"""
+
+# Billing: the orders delivered (done, expired since or not) in [from, to).
+DELIVERED = f"""
+SELECT {_COLUMNS}
+FROM selection_order AS o
+LEFT JOIN selection_progress AS pr ON pr.order_id = o.id AND pr.attempt = o.attempt
+WHERE o.status = 'DONE'
+  AND o.finished_at >= $1
+  AND o.finished_at < $2
+ORDER BY o.finished_at, o.id
+"""
+
+CANCEL = """
+UPDATE selection_order
+SET status = 'CANCELLED', finished_at = now()
+WHERE id = $1
+  AND organisation = $2
+  AND status IN ('QUEUED', 'RUNNING')
+RETURNING id
+"""
+
+
+class Policy(NamedTuple):
+    """The settings orders are placed under (the defaults are the settings')."""
+
+    price_list: PriceList = DEFAULT_PRICES
+    max_active_per_organisation: int = 10
+    file_days: int = 7
+
+
+class Order(NamedTuple):
+    """What is asked for; checked by the caller."""
+
+    criteria: Criteria
+    purpose: str
+    case_reference: str | None
+    format: str  # CSV or NDJSON
+    fields: tuple[str, ...]
+
+
+class OrderRow(NamedTuple):
+    id: int
+    ordered_at: dt.datetime
+    subject: str
+    organisation: str
+    purpose: str
+    case_reference: str | None
+    criteria: str  # JSON
+    format: str
+    fields: list[str]
+    estimated_rows: int
+    status: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    row_count: int | None
+    price: Decimal | None
+    file_name: str | None
+    file_size: int | None
+    checksum: str | None
+    expires_at: dt.datetime | None
+    error: str | None
+    rows_written: int | None
+
+    @property
+    def progress(self) -> float:
+        """The share written so far: 1 once done, 0 before a run has written anything."""
+        if self.status in ("DONE", "EXPIRED"):
+            return 1.0
+        if not self.rows_written or not self.estimated_rows:
+            return 0.0
+        return min(self.rows_written / self.estimated_rows, 0.99)
+
+
+class TooManyOrders(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the organisation has {limit} orders queued or running")
+        self.limit = limit
+
+
+async def count(connection: asyncpg.Connection | asyncpg.Pool, criteria: Criteria) -> int:
+    return int(await connection.fetchval(COUNT_SELECTED, *criteria.parameters()))
+
+
+async def place(
+    connection: asyncpg.Connection, viewer: Viewer, request_id: str, order: Order, policy: Policy
+) -> OrderRow:
+    """Write the order and its job in the caller's transaction; ``TooManyOrders`` when
+    the organisation is at its cap."""
+    organisation = viewer.organisation
+    assert organisation is not None
+    await connection.execute(ORGANISATION_LOCK, organisation)
+    active = await connection.fetchval(ACTIVE_ORDERS, organisation)
+    if active >= policy.max_active_per_organisation:
+        raise TooManyOrders(policy.max_active_per_organisation)
+    estimated = await count(connection, order.criteria)
+    order_id = await connection.fetchval(
+        INSERT_ORDER, viewer.subject, organisation, viewer.client, viewer.tier.name,
+        request_id, order.purpose, order.case_reference, _json(order.criteria.as_json()),
+        order.format, list(order.fields), _json(policy.price_list.as_json()), estimated,
+    )  # fmt: skip
+    queue = Queries(AsyncpgDriver(connection))
+    await queue.enqueue(EXPORT_ENTRYPOINT, str(order_id).encode(), dedupe_key=f"order-{order_id}")
+    placed = await one(connection, order_id, organisation)
+    assert placed is not None
+    return placed
+
+
+async def one(
+    connection: asyncpg.Connection | asyncpg.Pool, order_id: int, organisation: str
+) -> OrderRow | None:
+    """The organisation's order, or None (none of that id, or another organisation's)."""
+    record = await connection.fetchrow(ORDER, order_id, organisation)
+    return None if record is None else OrderRow(*record)
+
+
+async def of_organisation(pool: asyncpg.Pool, organisation: str, first: int) -> list[OrderRow]:
+    return [OrderRow(*record) for record in await pool.fetch(ORDERS_OF, organisation, first)]
+
+
+async def delivered(pool: asyncpg.Pool, start: dt.datetime, end: dt.datetime) -> list[OrderRow]:
+    return [OrderRow(*record) for record in await pool.fetch(DELIVERED, start, end)]
+
+
+async def cancel(connection: asyncpg.Connection, order_id: int, organisation: str) -> bool:
+    """Cancel a queued or running order; False if it is neither (or not theirs). A
+    running export finds it cancelled when it would mark it done, and rolls back."""
+    return await connection.fetchval(CANCEL, order_id, organisation) is not None
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
