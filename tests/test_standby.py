@@ -147,7 +147,14 @@ async def person(pair: Pair) -> str:
     standby = await _connect_while_replaying(pair.standby)
     try:
         shown = "SELECT count(*) > 0 FROM person WHERE personnummer = $1"
-        await until(lambda: standby.fetchval(shown, number), "the standby showing the person")
+
+        async def replayed() -> bool:
+            try:
+                return bool(await standby.fetchval(shown, number))
+            except (asyncpg.UndefinedTableError, asyncpg.SerializationError):
+                return False  # the migration not replayed yet, or a replay conflict
+
+        await until(replayed, "the standby showing the person")
     finally:
         await standby.close()
     return number
