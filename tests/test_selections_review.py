@@ -4,6 +4,7 @@ and bad criteria answered with a code, never an internal error (docs/selections.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -128,3 +129,83 @@ async def test_criteria_reach_the_copy_as_values_never_as_sql(
         status = await caller.status(order_id)
         assert (status["status"], status["rowCount"]) == ("DONE", 0), status
     assert await clean_db.fetchval("SELECT count(*) FROM person") > 0
+
+
+CANCEL = "mutation C($id: ID!) { cancelSelectionOrder(id: $id) { status } }"
+EXPORT_LOGGED = """
+SELECT count(*) FROM access_request
+WHERE request_id = (SELECT request_id FROM selection_order WHERE id = $1)
+"""
+
+
+async def test_an_export_whose_access_log_cannot_be_written_fails_and_leaves_no_file(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
+) -> None:
+    order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER"])
+    await clean_db.execute(REFUSE_EXPORT_LOG)
+    try:
+        with pytest.raises(asyncpg.RaiseError):
+            await run_worker(clean_db, settings, order_id)
+    finally:
+        await clean_db.execute("DROP TRIGGER refuse_export_log ON access_request")
+    status = await caller.status(order_id)
+    assert (status["status"], status["downloadUrl"], status["rowCount"]) == ("FAILED", None, None)
+    assert list(settings.selection_files.glob(f"{order_id}-*")) == []
+    assert (await caller.download(order_id)).status_code == 409
+    assert await clean_db.fetchval(EXPORT_LOGGED, int(order_id)) == 0
+
+
+REFUSE_EXPORT_LOG = """
+CREATE OR REPLACE FUNCTION refuse_export_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.root_fields = 'selectionExport' THEN RAISE EXCEPTION 'the log is full'; END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_export_log BEFORE INSERT ON access_request
+FOR EACH ROW EXECUTE FUNCTION refuse_export_log();
+"""
+
+
+async def test_an_order_cancelled_while_its_export_copies_is_not_done_nor_logged(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
+) -> None:
+    order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER"])
+    async with clean_db.acquire() as blocker:
+        # The export copies its rows, then waits to write their log: cancelled meanwhile.
+        writing = blocker.transaction()
+        await writing.start()
+        await blocker.execute("LOCK TABLE access_request IN EXCLUSIVE MODE")
+        run = asyncio.create_task(run_worker(clean_db, settings, order_id))
+        async with asyncio.timeout(20):
+            while not await clean_db.fetchval(WAITING_FOR_THE_LOG):
+                await asyncio.sleep(0.01)
+        assert (await caller.status(order_id))["status"] == "RUNNING"
+        assert (await caller.download(order_id)).status_code == 409  # nothing half-written
+        answer = await caller.post(CANCEL, {"id": order_id})
+        assert answer["data"]["cancelSelectionOrder"] == {"status": "CANCELLED"}, answer
+        await writing.rollback()
+        await run
+    assert (await caller.status(order_id))["status"] == "CANCELLED"
+    assert list(settings.selection_files.glob(f"{order_id}-*")) == []
+    assert await clean_db.fetchval(EXPORT_LOGGED, int(order_id)) == 0
+
+
+WAITING_FOR_THE_LOG = """
+SELECT EXISTS (
+    SELECT 1 FROM pg_stat_activity
+    WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO access_request%'
+)
+"""
+
+
+async def test_concurrent_orders_do_not_pass_the_organisations_cap_together(
+    register: dict[str, list[str]], caller: Caller, settings: Settings
+) -> None:
+    order = 'mutation { orderSelection(criteria: {}, purpose: "x", fields: [PERSONNUMMER]) { id } }'
+    answers = await asyncio.gather(*(caller.post(order) for _ in range(16)))
+    placed = [answer for answer in answers if "errors" not in answer]
+    refused = [
+        answer["errors"][0]["extensions"]["code"] for answer in answers if "errors" in answer
+    ]
+    assert len(placed) == settings.selection_max_active_orders
+    assert refused == ["TOO_MANY_ORDERS"] * (16 - settings.selection_max_active_orders)
