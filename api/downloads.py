@@ -16,8 +16,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from api.graphql_http import error_response, unauthenticated
-from resolvers.selections import orders
-from schema.errors import FORBIDDEN, NOT_FOUND, SELECTION_EXPIRED, SELECTION_NOT_READY
+from resolvers.selections import export, fields, orders
+from schema.errors import (
+    FORBIDDEN,
+    NOT_FOUND,
+    SELECTION_EXPIRED,
+    SELECTION_NOT_READY,
+    SELECTION_WITHDRAWN,
+)
 from schema.selections.queries import SELECTION_ROLE
 
 MEDIA_TYPES = {"CSV": "text/csv; charset=utf-8", "NDJSON": "application/x-ndjson"}
@@ -51,6 +57,16 @@ class Downloads:
         if row.status != "DONE" or path is None or row.checksum is None:
             message = f"Order {row.id} is {row.status}: its file is not ready."
             return error_response(message, SELECTION_NOT_READY, 409)
+        above = fields.beyond(tuple(row.fields), viewer.tier)
+        if above:  # the token's tier may have dropped since the order was placed
+            message = f"The file holds {', '.join(above)}, above the token's tier."
+            return error_response(message, FORBIDDEN, 403)
+        if await export.withdrawn(request.app.state.database.write, row.id):
+            message = (
+                f"The file of order {row.id} holds a person protected since it was written: "
+                "it is no longer served; order the selection again."
+            )
+            return error_response(message, SELECTION_WITHDRAWN, 410)
         digest = base64.b64encode(bytes.fromhex(row.checksum)).decode()
         headers = {"Repr-Digest": f"sha-256=:{digest}:", "ETag": f'"{row.checksum}"'}
         return FileResponse(

@@ -22,9 +22,11 @@ CURSOR_EXPIRED = "CURSOR_EXPIRED"
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 # An organisation has as many selection orders queued or running as it may.
 TOO_MANY_ORDERS = "TOO_MANY_ORDERS"
-# A selection's file: not written yet (HTTP 409), or no longer kept (HTTP 410).
+# A selection's file: not written yet (HTTP 409), no longer kept, or holding a person
+# protected since it was written (HTTP 410).
 SELECTION_NOT_READY = "SELECTION_NOT_READY"
 SELECTION_EXPIRED = "SELECTION_EXPIRED"
+SELECTION_WITHDRAWN = "SELECTION_WITHDRAWN"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"

@@ -40,6 +40,7 @@ PARAMETERS = 10
 COUNT_SELECTED = f"SELECT count(*) {SELECTED}"
 
 STATUSES = ("REGISTERED", "DECEASED", "EMIGRATED", "DEREGISTERED")
+FIRST_AGE_ON_YEAR = 1800
 MAX_LIST = 100  # codes per list, as SPAR takes at most 100 combinations
 _MUNICIPALITY = re.compile(r"[0-9]{4}")
 _POSTAL_CODE = re.compile(r"[0-9]{3} ?[0-9]{2}")
@@ -101,6 +102,8 @@ def birth_dates_for_ages(
     age_from: int | None, age_to: int | None, on: dt.date
 ) -> tuple[dt.date | None, dt.date | None]:
     """The birth dates of persons aged ``age_from`` to ``age_to`` (inclusive) on ``on``."""
+    if on.year < FIRST_AGE_ON_YEAR:  # 130 years back must still be a date
+        raise CriteriaError("ageOn", f"`ageOn` lies in the years {FIRST_AGE_ON_YEAR} to 9999")
     for field, age in (("ageFrom", age_from), ("ageTo", age_to)):
         if age is not None and not 0 <= age <= 130:
             raise CriteriaError(field, f"`{field}` must lie between 0 and 130")

