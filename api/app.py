@@ -229,7 +229,13 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphql", http, methods=["GET", "POST"]),
-            Route("/selections/{order}/file", Downloads(settings.selection_files).serve),
+            Route(
+                "/selections/{order}/file",
+                Downloads(
+                    settings.selection_files,
+                    access_log_timeout=settings.access_log_timeout_seconds,
+                ).serve,
+            ),
             WebSocketRoute("/graphql", websocket),
             Mount(VENDOR_PATH, VendorFiles()),
         ],

@@ -1,8 +1,12 @@
 """A selection's file over HTTP: ``GET /selections/{id}/file`` with the orderer's token.
 
 Only callers with the ``selection`` role, and only their own organisation's orders
-(another's is answered as if there were none). Starlette's ``FileResponse`` streams the
-file from the shared files directory, so any API worker serves it, and answers ranges
+(another's is answered as if there were none). Each download writes the file's persons
+to the access log as seen by the caller downloading, before a byte is sent (the
+orderer's export logged them for the orderer; a colleague's download is a release of
+its own); if that cannot be written, the file is not sent (``AUDIT_UNAVAILABLE``).
+Starlette's ``FileResponse`` streams the file from the shared files directory, so any
+API worker serves it, and answers ranges
 (``Range``, ``If-Range``: a broken download resumes). The checksum goes along in
 ``Repr-Digest`` (RFC 9530) and as the ETag, so a client can check what it assembled.
 """
@@ -10,14 +14,17 @@ file from the shared files directory, so any API worker serves it, and answers r
 from __future__ import annotations
 
 import base64
+import logging
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from api.graphql_http import error_response, unauthenticated
+from resolvers.db import database_unavailable
 from resolvers.selections import export, fields, orders
 from schema.errors import (
+    AUDIT_UNAVAILABLE,
     FORBIDDEN,
     NOT_FOUND,
     SELECTION_EXPIRED,
@@ -26,6 +33,8 @@ from schema.errors import (
 )
 from schema.selections.queries import SELECTION_ROLE
 
+logger = logging.getLogger("vastfolket.access_log")
+
 MEDIA_TYPES = {"CSV": "text/csv; charset=utf-8", "NDJSON": "application/x-ndjson"}
 SUFFIXES = {"CSV": "csv", "NDJSON": "ndjson"}
 
@@ -33,8 +42,22 @@ SUFFIXES = {"CSV": "csv", "NDJSON": "ndjson"}
 class Downloads:
     """The route's endpoint, reading files from ``files``."""
 
-    def __init__(self, files: Path) -> None:
+    def __init__(self, files: Path, *, access_log_timeout: float = 2.0) -> None:
         self.files = files
+        self.access_log_timeout = access_log_timeout
+
+    async def _logged(self, request: Request, order_id: int) -> bool:
+        """Whoever downloads is logged as seeing the file's persons, before it is sent
+        (each request: a resumed range is a release too)."""
+        try:
+            return await export.log_download(
+                request.app.state.database.write, order_id, request.user.viewer,
+                request.scope["state"]["request_id"], timeout=self.access_log_timeout,
+            )  # fmt: skip
+        except Exception as error:
+            if not database_unavailable(error):
+                logger.exception("download of order %s not logged", order_id)
+            return False
 
     async def serve(self, request: Request) -> Response:
         if not getattr(request.scope.get("user"), "is_authenticated", False):
@@ -67,6 +90,12 @@ class Downloads:
                 "it is no longer served; order the selection again."
             )
             return error_response(message, SELECTION_WITHDRAWN, 410)
+        if not await self._logged(request, row.id):
+            message = (
+                "The access log cannot be written, so the file is not sent; try again "
+                f"shortly (request id {request.scope['state']['request_id']})."
+            )
+            return error_response(message, AUDIT_UNAVAILABLE, 503)
         digest = base64.b64encode(bytes.fromhex(row.checksum)).decode()
         headers = {"Repr-Digest": f"sha-256=:{digest}:", "ETag": f'"{row.checksum}"'}
         return FileResponse(

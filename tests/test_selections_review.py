@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import shutil
+import uuid
 
 import asyncpg
 import httpx
@@ -209,3 +210,23 @@ async def test_concurrent_orders_do_not_pass_the_organisations_cap_together(
     ]
     assert len(placed) == settings.selection_max_active_orders
     assert refused == ["TOO_MANY_ORDERS"] * (16 - settings.selection_max_active_orders)
+
+
+async def test_every_download_is_logged_for_whoever_downloads_before_it_is_sent(
+    register: dict[str, list[str]],
+    caller: Caller,
+    client: httpx.AsyncClient,
+    clean_db: asyncpg.Pool,
+    settings: Settings,
+) -> None:
+    order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER", "LAST_NAME"])
+    await run_worker(clean_db, settings, order_id)
+    subject = f"kollega-{uuid.uuid4().hex[:8]}"  # the log is kept: a name of its own
+    colleague = Caller(client, settings, subject=subject)
+    assert (await colleague.download(order_id)).status_code == 200
+    logged = await clean_db.fetch(
+        "SELECT DISTINCT personnummer, root_fields FROM access_log WHERE subject = $1",
+        subject,
+    )
+    assert sorted(row["personnummer"] for row in logged) == register["selected"]
+    assert {row["root_fields"] for row in logged} == {"selectionFile"}

@@ -86,6 +86,22 @@ WHERE o.id = $1
 """
 
 
+# A download releases the file's persons to whoever downloads it (the orderer, or a
+# colleague of the organisation): they are logged as seen by the downloader — the
+# numbers the export logged — before the file is sent. $3.. the downloader.
+DOWNLOADED = """
+INSERT INTO access_request (
+    subject, organisation, client, tier, operation_name, root_fields, request_id, seen
+)
+SELECT $3, $4, $5, $6, 'download', 'selectionFile', $7, r.seen
+FROM selection_order AS o
+JOIN access_request AS r
+  ON r.logged_at = o.finished_at AND r.request_id = o.request_id
+ AND r.organisation = o.organisation AND r.root_fields = $2
+WHERE o.id = $1
+"""
+
+
 class Superseded(Exception):
     """The order was cancelled, or taken up by a later attempt, while this one ran."""
 
@@ -210,6 +226,17 @@ async def withdrawn(pool: asyncpg.Pool, order_id: int) -> bool:
     """True if the file holds someone protected since it was written (or its log is
     not found): it must then not be served."""
     return bool(await pool.fetchval(WITHDRAWN, order_id, ROOT_FIELD))
+
+
+async def log_download(
+    pool: asyncpg.Pool, order_id: int, viewer: Viewer, request_id: str, *, timeout: float
+) -> bool:
+    """Log the file's persons as seen by ``viewer``; False if the export's log is gone."""
+    done = await pool.execute(
+        DOWNLOADED, order_id, ROOT_FIELD, viewer.subject, viewer.organisation, viewer.client,
+        viewer.tier.name, request_id, timeout=timeout,
+    )  # fmt: skip
+    return done.endswith(" 1")
 
 
 def _origin(claim: asyncpg.Record) -> access_log.Origin:
