@@ -13,6 +13,7 @@ import asyncio
 import logging
 import signal
 from datetime import timedelta
+from pathlib import Path
 
 import asyncpg
 import typer
@@ -24,11 +25,24 @@ from api.logs import configure_logging
 from api.runtime import database_url, prepare
 from api.settings import Settings
 from resolvers.db import create_pool
-from resolvers.selections import export
+from resolvers.selections import export, sweep
 from resolvers.selections.orders import EXPORT_ENTRYPOINT
 
 logger = logging.getLogger("vastfolket.worker")
 STARTED = "selection worker started"  # the line a supervisor (or a test) waits for
+SWEEP_EVERY = 600.0  # seconds between deletions of files that may no longer be kept
+
+
+async def sweeping(pool: asyncpg.Pool, files: Path) -> None:
+    """Delete expired and withdrawn files now, then every ``SWEEP_EVERY`` seconds."""
+    while True:
+        try:
+            gone = await sweep.sweep(pool, files)
+            if gone:
+                logger.info("deleted the files of orders %s (expired or withdrawn)", gone)
+        except Exception:  # a failed sweep is tried again; the route refuses them meanwhile
+            logger.exception("the sweep of selection files failed")
+        await asyncio.sleep(SWEEP_EVERY)
 
 
 async def work(settings: Settings, url: str) -> None:
@@ -47,6 +61,7 @@ async def work(settings: Settings, url: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, manager.shutdown.set)
+    sweeper = asyncio.create_task(sweeping(pool, files))
     logger.info("%s; files in %s", STARTED, files)
     try:
         await manager.run(
@@ -55,6 +70,8 @@ async def work(settings: Settings, url: str) -> None:
             heartbeat_timeout=timedelta(seconds=settings.selection_heartbeat_seconds),
         )
     finally:
+        sweeper.cancel()
+        await asyncio.gather(sweeper, return_exceptions=True)
         await pool.close()
         await listener.close()
 

@@ -17,6 +17,7 @@ import pytest
 
 from api.settings import Settings
 from resolvers.domain.access import Tier
+from resolvers.selections import sweep
 from tests.selections import CLEAN, Caller, town
 from tests.test_selections import GÖTEBORG, PREVIEW, run_worker
 
@@ -230,3 +231,27 @@ async def test_every_download_is_logged_for_whoever_downloads_before_it_is_sent(
     )
     assert sorted(row["personnummer"] for row in logged) == register["selected"]
     assert {row["root_fields"] for row in logged} == {"selectionFile"}
+
+
+async def test_expired_and_withdrawn_files_are_deleted_by_the_sweep(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
+) -> None:
+    kept, expired = [await caller.order(GÖTEBORG, ["PERSONNUMMER", "LAST_NAME"]) for _ in "ab"]
+    for order_id in (kept, expired):
+        await run_worker(clean_db, settings, order_id)
+    files = settings.selection_files
+    await clean_db.execute(
+        "UPDATE selection_order SET expires_at = now() - interval '1 second' WHERE id = $1",
+        int(expired),
+    )
+    assert await sweep.sweep(clean_db, files) == [int(expired)]
+    assert [path.name.split("-")[0] for path in files.iterdir()] == [kept]
+    assert (await caller.download(expired)).status_code == 410
+    # A person in the kept file protected since: it goes too.
+    await clean_db.execute(
+        "UPDATE person SET protection = 'SEKRETESSMARKERING' WHERE personnummer = $1",
+        register["selected"][0],
+    )
+    assert await sweep.sweep(clean_db, files) == [int(kept)]
+    assert list(files.iterdir()) == []
+    assert await sweep.sweep(clean_db, files) == []

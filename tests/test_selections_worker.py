@@ -164,3 +164,20 @@ async def test_several_workers_run_each_order_once(
     attempts = await clean_db.fetch("SELECT attempt FROM selection_order ORDER BY id")
     assert [row["attempt"] for row in attempts] == [1] * 4
     assert [await logged(clean_db, order_id) for order_id in orders] == [1] * 4
+
+
+async def test_a_worker_deletes_the_files_that_may_no_longer_be_kept(
+    register: dict[str, list[str]], caller: Caller, database_url: str, settings: Settings,
+    clean_db: asyncpg.Pool,
+) -> None:  # fmt: skip
+    with workers(database_url, settings):
+        order_id = await caller.order(GÖTEBORG, FIELDS)
+        assert (await finished(caller, order_id))["status"] == "DONE"
+    await clean_db.execute("UPDATE selection_order SET expires_at = now() WHERE id = $1",
+                           int(order_id))  # fmt: skip
+    assert list(settings.selection_files.iterdir())  # the file is there, past its expiry
+    with workers(database_url, settings):  # a worker sweeps when it starts
+        deadline = time.monotonic() + 30
+        while list(settings.selection_files.iterdir()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+    assert list(settings.selection_files.iterdir()) == []
