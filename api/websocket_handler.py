@@ -147,7 +147,8 @@ class Socket:
             raise WebSocketDisconnected
         text = orjson.dumps(message).decode()
         try:
-            await asyncio.wait_for(self.websocket.send_text(text), self.send_timeout)
+            async with asyncio.timeout(self.send_timeout):  # no task per message, as wait_for
+                await self.websocket.send_text(text)
         except TimeoutError:
             logger.info("closed a WebSocket whose client read nothing for %g s (%d)",
                         self.send_timeout, SLOW_CONSUMER)  # fmt: skip
