@@ -149,17 +149,52 @@ def _profile(options: FanoutOptions) -> Path:
     return options.bench_dir / "fanout-profile.prof"
 
 
-async def run(options: FanoutOptions) -> None:
+class Bench:
+    """One run: the database, the importer's connection, the subscribers' tokens, and
+    what the bursts found."""
+
+    def __init__(self, options: FanoutOptions, database: FanoutDatabase) -> None:
+        self.options, self.database = options, database
+        self.keys = tokens(options.bench_dir, options.subscribers)
+        self.bursts: list[dict[str, Any]] = []
+        self.profiles: dict[str, list[dict[str, Any]]] = {}
+
+    async def burst(
+        self, spec: ServerSpec, server: Server, size: int, selection: str, round_no: int,
+        pool: asyncpg.Pool, importer: asyncpg.Connection,
+    ) -> None:  # fmt: skip
+        """One burst; a subscriber that did not read every event once, in order, makes it
+        a failure (its reason kept, no figures)."""
+        console.print(f"Round {round_no}, {spec.name}: {self.options.subscribers} "
+                      f"subscribers, {size:,} changes, {selection}…")  # fmt: skip
+        profile = _profile(self.options) if spec.variant == "profiled" else None
+        burst = Burst(selection, subscription(selection), size, self.keys,
+                      self.options.client_processes, profile=profile)  # fmt: skip
+        shown = {"round": round_no, "server": spec.name, "selection": selection, "changes": size}
+        try:
+            figures = await run_burst(server, self.database.server_pid, pool, importer,
+                                      self.options.bench_dir / "notices", burst)  # fmt: skip
+        except Undelivered as error:
+            console.print(f"[red]No figures for this burst:[/red] {error}")
+            self.bursts.append({**shown, "failed": str(error)})
+            return
+        if profile is not None:
+            kept = profile.with_name(f"fanout-{selection}-{size}.prof")
+            profile.replace(kept)
+            self.profiles[f"{selection}, {size:,} changes"] = top_functions(kept)
+        self.bursts.append({**shown, **figures})
+
+
+async def run(options: FanoutOptions) -> bool:
+    """The whole run; whether every burst delivered every event."""
     started = time.monotonic()
     database = FanoutDatabase(options.bench_dir)
     await database.prepare_register(options.persons, console)
+    bench = Bench(options, database)
     pool = await create_pool(database.url, min_size=1, max_size=2)
     importer = await asyncpg.connect(database.url)
     machine = describe(str(await importer.fetchval("SHOW server_version")))
-    keys = tokens(options.bench_dir, options.subscribers)
     running: dict[ServerSpec, Server] = {}
-    bursts: list[dict[str, Any]] = []
-    profiles: dict[str, list[dict[str, Any]]] = {}
     try:
         servers = specs(options)
         pool_max = pool_size(int(await importer.fetchval("SHOW max_connections")), servers)
@@ -169,51 +204,42 @@ async def run(options: FanoutOptions) -> None:
             for size in options.changes:
                 for selection in options.selections:
                     for spec, server in running.items():
-                        if spec.variant == "profiled" and round_no > 1:
-                            continue
-                        console.print(f"Round {round_no}, {spec.name}: {options.subscribers} "
-                                      f"subscribers, {size:,} changes, {selection}…")  # fmt: skip
-                        profiled = spec.variant == "profiled"
-                        burst = Burst(selection, subscription(selection), size, keys,
-                                      options.client_processes,
-                                      profile=_profile(options) if profiled else None)  # fmt: skip
-                        figures = await run_burst(server, database.server_pid, pool, importer,
-                                                  options.bench_dir / "notices", burst)  # fmt: skip
-                        if burst.profile is not None:
-                            kept = burst.profile.with_name(f"fanout-{selection}-{size}.prof")
-                            burst.profile.replace(kept)
-                            profiles[f"{selection}, {size:,} changes"] = top_functions(kept)
-                        bursts.append({"round": round_no, "server": spec.name, **figures})
+                        if spec.variant != "profiled" or round_no == 1:
+                            await bench.burst(spec, server, size, selection, round_no, pool,
+                                              importer)  # fmt: skip
         for server in running.values():
             server.stop()
         console.print("Timing a batch's steps in this process…")
         parts = {selection: await steps(pool, subscription(selection), after)
-                 for selection, after in _last_heads(bursts).items()}  # fmt: skip
+                 for selection, after in _last_heads(bench.bursts).items()}  # fmt: skip
     finally:
         for server in running.values():
             server.stop()
         await pool.close()
         await importer.close()
-    document = {"machine": machine, "settings": options.as_json(), "bursts": bursts,
-                "steps": parts, "profile": profiles}  # fmt: skip
+    document = {"machine": machine, "settings": options.as_json(), "bursts": bench.bursts,
+                "steps": parts, "profile": bench.profiles}  # fmt: skip
     write_results(options.out, document)
     wide = Console(stderr=True, width=170)
-    print_fanout(wide, bursts)
+    print_fanout(wide, bench.bursts)
     print_steps(wide, parts)
-    print_profile(wide, profiles)
+    print_profile(wide, bench.profiles)
     console.print(f"Wrote {options.out} in {(time.monotonic() - started) / 60:.1f} min.")
+    return not any("failed" in burst for burst in bench.bursts)
 
 
 def _last_heads(bursts: list[dict[str, Any]]) -> dict[str, str]:
     """Per selection, where its last burst's subscribers started (its events follow)."""
-    return {burst["selection"]: burst["after"] for burst in bursts}
+    return {burst["selection"]: burst["after"] for burst in bursts if "after" in burst}
 
 
 def main(argv: list[str]) -> int:
     options = parse(argv)
     try:
-        uvloop.run(run(options))  # as uvicorn runs the server
-    except (Undelivered, NoticeFailed) as error:
+        delivered = uvloop.run(run(options))  # as uvicorn runs the server
+    except NoticeFailed as error:
         console.print(f"[red]Benchmark aborted, no figures reported:[/red] {error}")
         return 1
-    return 0
+    if not delivered:
+        console.print("[red]Some bursts did not deliver every event: see `failed`.[/red]")
+    return 0 if delivered else 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -106,13 +107,23 @@ def fanout_medians(bursts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for burst in bursts:
         groups.setdefault((burst["changes"], burst["selection"], burst["server"]), []).append(burst)
     rows = []
-    for (changes, selection, server), runs in groups.items():
+    for (changes, selection, server), found in groups.items():
+        runs = [run for run in found if "failed" not in run]
         row = {"changes": changes, "selection": selection, "server": server, "rounds": len(runs),
-               "subscribers": runs[0]["subscribers"], "messages": runs[0]["messages"]}  # fmt: skip
+               "failed": [run["failed"] for run in found if "failed" in run]}  # fmt: skip
+        rows.append(row)
+        if not runs:
+            continue
+        row.update(subscribers=runs[0]["subscribers"], messages=runs[0]["messages"])
         for _, keys, _ in FANOUT_COLUMNS:
             row.update({key: statistics.median(run[key] for run in runs) for key in keys})
-        rows.append(row)
     return rows
+
+
+def _why(failure: str) -> str:
+    """A failed burst in a few words: the code the server ended a subscription with."""
+    code = re.search(r"'code': '([A-Z_]+)'", failure)
+    return code.group(1) if code else failure[:60]
 
 
 def print_fanout(console: Console, bursts: list[dict[str, Any]]) -> None:
@@ -123,9 +134,14 @@ def print_fanout(console: Console, bursts: list[dict[str, Any]]) -> None:
     for header, _, _ in FANOUT_COLUMNS:
         table.add_column(header, justify="right", no_wrap=True)
     for row in fanout_medians(bursts):
+        rounds = str(row["rounds"]) + (f" ({len(row['failed'])} failed)" if row["failed"] else "")
+        if "messages" not in row:
+            failed = f"[red]failed[/red] ({_why(row['failed'][0])})"
+            table.add_row(_n(row["changes"]), row["selection"], row["server"], rounds, "–", failed)
+            continue
         figures = [" · ".join(_n(row[key], digits) for key in keys)
                    for _, keys, digits in FANOUT_COLUMNS]  # fmt: skip
-        table.add_row(_n(row["changes"]), row["selection"], row["server"], str(row["rounds"]),
+        table.add_row(_n(row["changes"]), row["selection"], row["server"], rounds,
                       _n(row["messages"]), *figures)  # fmt: skip
     console.print(table)
 
