@@ -115,8 +115,10 @@ async def _written(path: Path, timeout: float = 60.0) -> None:
 
 
 async def _answer(pipe: Any, timeout: float) -> Any:
-    if not await asyncio.to_thread(pipe.poll, timeout):
-        raise Undelivered(f"a client process said nothing in {timeout:g} s")
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(pipe.poll, 1.0):  # a second at a time: a kill ends it
+        if time.monotonic() > deadline:
+            raise Undelivered(f"a client process said nothing in {timeout:g} s")
     answer = await asyncio.to_thread(pipe.recv)
     if isinstance(answer, str) and answer != "ready":
         raise Undelivered(f"a client process failed: {answer}")
