@@ -36,6 +36,7 @@ from tests.bench.servers import Server, process_tree_cpu
 READY_TIMEOUT = 120.0
 SETTLE = 0.5  # seconds between the last subscription and the import
 IDLE = 120.0  # seconds a subscriber waits for its next event before it gives up
+ANSWER_TIMEOUT = 3600.0  # seconds a burst may take
 
 
 class Undelivered(Exception):
@@ -114,12 +115,31 @@ async def _written(path: Path, timeout: float = 60.0) -> None:
         await asyncio.sleep(0.1)
 
 
+async def _answers(pipes: list[Any], timeout: float) -> list[Any]:
+    """Every client process's answer; or, as soon as one tells of a subscriber that
+    failed, that one alone (the burst has failed: the others are not waited for)."""
+    answers: dict[int, Any] = {}
+    deadline = time.monotonic() + timeout
+    while len(answers) < len(pipes):
+        if time.monotonic() > deadline:
+            raise Undelivered(f"the subscribers were not done in {timeout:g} s")
+        for n, pipe in enumerate(pipes):
+            if n not in answers and await asyncio.to_thread(pipe.poll, 0.2):
+                answers[n] = await _answer(pipe, timeout)
+                if any(state.problem for state in answers[n][0]):
+                    return [answers[n]]
+    return [answers[n] for n in range(len(pipes))]
+
+
 async def _answer(pipe: Any, timeout: float) -> Any:
     deadline = time.monotonic() + timeout
     while not await asyncio.to_thread(pipe.poll, 1.0):  # a second at a time: a kill ends it
         if time.monotonic() > deadline:
             raise Undelivered(f"a client process said nothing in {timeout:g} s")
-    answer = await asyncio.to_thread(pipe.recv)
+    try:
+        answer = await asyncio.to_thread(pipe.recv)
+    except EOFError:
+        raise Undelivered("a client process ended without answering") from None
     if isinstance(answer, str) and answer != "ready":
         raise Undelivered(f"a client process failed: {answer}")
     return answer
@@ -143,7 +163,7 @@ async def run_burst(
             burst.profile.unlink(missing_ok=True)
             os.kill(server.process.pid, signal.SIGUSR1)
         committed = await apply_notice(importer, notice, burst.changes)
-        answers = [await _answer(pipe, 3600) for _, pipe in clients]
+        answers = await _answers([pipe for _, pipe in clients], ANSWER_TIMEOUT)
         if burst.profile:
             os.kill(server.process.pid, signal.SIGUSR2)
             await _written(burst.profile)
@@ -153,7 +173,7 @@ async def run_burst(
     finally:
         memory.stop()
         for process, _ in clients:
-            process.join(timeout=10)
+            process.join(timeout=2)  # done once it has answered; a failed burst's: killed
             if process.is_alive():
                 process.kill()
     count, digest = await _expected(pool, head)

@@ -67,7 +67,7 @@ def _listed(kind: Any, choices: dict[str, Any] | None = None) -> Any:
 
 def parse(argv: list[str] | None = None) -> FanoutOptions:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.bench.feed --subscribers N", description=DESCRIPTION,
+        prog="python -m tests.bench.feed", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     add = parser.add_argument

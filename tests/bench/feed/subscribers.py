@@ -6,7 +6,8 @@ A process is started with a ``Plan`` and a pipe. It connects every subscriber
 the head, and says ``ready``; then each subscriber reads until it has ``events``
 messages, noting when each arrived (``time.monotonic``, the machine's one clock) and a
 digest of what it read — every event's cursor, number and kind, in the order read — and
-reads on for ``QUIET`` seconds to see that nothing more comes. What it sends back:
+reads on for ``QUIET`` seconds to see that nothing more comes; one that fails (an
+``error``, the connection closed, nothing in time) stops the others. What it sends back:
 ``Received`` per subscriber, the arrival times of all of them, and the process's CPU
 seconds.
 """
@@ -41,6 +42,10 @@ class Plan:
     events: int  # how many each must receive
     idle: float  # seconds without a message that end a subscriber as failed
     compression: str | None = "deflate"  # what the client offers, as most clients do
+
+
+class Failed(Exception):
+    """A subscriber got something other than its next event, or nothing in time."""
 
 
 @dataclass
@@ -93,7 +98,7 @@ async def _follow(connection: ClientConnection, plan: Plan, received: Received) 
             event = _event(orjson.loads(text))
             if isinstance(event, str):
                 received.problem = event
-                return
+                raise Failed(event)
             hashed.update(digest_line(*event))
             received.count += 1
         with contextlib.suppress(TimeoutError):
@@ -102,8 +107,13 @@ async def _follow(connection: ClientConnection, plan: Plan, received: Received) 
                 received.extra += 1
     except TimeoutError:
         received.problem = f"nothing for {plan.idle:g} s after {received.count} events"
+        raise Failed(received.problem) from None
     except ConnectionClosed as closed:
         received.problem = f"closed: {closed}"
+        raise Failed(received.problem) from None
+    except asyncio.CancelledError:
+        received.problem = "stopped: another subscriber failed"
+        raise
     finally:
         received.digest = hashed.hexdigest()
 
@@ -118,7 +128,15 @@ async def _clients(plan: Plan, pipe: Connection) -> None:
     connections = await asyncio.gather(*(opened(token) for token in plan.tokens))
     received = [Received() for _ in connections]
     pipe.send("ready")
-    await asyncio.gather(*(_follow(c, plan, r) for c, r in zip(connections, received, strict=True)))
+    following = [
+        asyncio.ensure_future(_follow(c, plan, r))
+        for c, r in zip(connections, received, strict=True)
+    ]
+    # One that failed fails the burst: the others need not read on.
+    _, pending = await asyncio.wait(following, return_when=asyncio.FIRST_EXCEPTION)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*following, return_exceptions=True)
     await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
     arrivals = [r.arrivals.tobytes() for r in received]
     for r in received:
