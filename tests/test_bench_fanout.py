@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.bench.feed.burst import Undelivered, gathered
-from tests.bench.feed.subscribers import Received, digest_line
+from tests.bench.feed.subscribers import STOPPED, Received, digest_line
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIBERS, CHANGES, PERSONS = 4, 600, 900  # 600 events: two batches of the subscription
@@ -75,3 +75,11 @@ def test_a_subscriber_that_did_not_read_each_event_once_in_order_is_refused(
     assert gathered([([want], [times], 0.1)], 3, want.digest)[0] == 3
     with pytest.raises(Undelivered):
         gathered([([want, read], [times, times], 0.1)], 3, want.digest)
+
+
+def test_the_subscriber_that_failed_is_named_not_those_it_stopped() -> None:
+    stopped = Received(1, 0, "", problem=STOPPED)
+    failed = Received(2, 0, "", problem="errors: AUDIT_UNAVAILABLE")
+    times = array("d", [1.0]).tobytes()
+    with pytest.raises(Undelivered, match="AUDIT_UNAVAILABLE"):
+        gathered([([stopped, failed], [times, times], 0.1)], 3, "digest")

@@ -31,6 +31,7 @@ from resolvers.changes import feed
 from schema.cursors import change_cursor
 from tests.bench.feed import subscribers
 from tests.bench.feed.notice import apply_notice, write_notice
+from tests.bench.feed.subscribers import STOPPED
 from tests.bench.servers import Server, process_tree_cpu
 
 READY_TIMEOUT = 120.0
@@ -182,17 +183,23 @@ async def run_burst(
 
 
 def gathered(answers: list[Any], count: int, digest: str) -> tuple[int, array]:
-    arrivals, received = array("d"), 0
+    """How many events were received in all, and every arrival; or ``Undelivered`` for
+    the first subscriber that did not read each event once, in order (one that failed
+    first, rather than one stopped because another had)."""
+    arrivals, received, failed = array("d"), 0, []
     for states, times, _ in answers:
         for state, stamps in zip(states, times, strict=True):
             if state.problem or state.extra or (state.count, state.digest) != (count, digest):
-                raise Undelivered(
-                    f"a subscriber read {state.count} of {count} events ({state.extra} more, "
-                    f"digest {'equal' if state.digest == digest else 'different'}): "
-                    f"{state.problem or 'out of order or repeated'}"
-                )
+                failed.append(state)
             arrivals.frombytes(stamps)
             received += state.count
+    if failed:
+        state = min(failed, key=lambda s: (s.problem or "").startswith(STOPPED))
+        raise Undelivered(
+            f"a subscriber read {state.count} of {count} events ({state.extra} more, "
+            f"digest {'equal' if state.digest == digest else 'different'}): "
+            f"{state.problem or 'out of order or repeated'}"
+        )
     return received, arrivals
 
 

@@ -31,6 +31,7 @@ from websockets.exceptions import ConnectionClosed
 PROTOCOL = "graphql-transport-ws"
 QUIET = 0.5  # seconds read on after the last event expected, for one too many
 CONNECTING = 20  # connections opened at once
+STOPPED = "stopped: another subscriber failed"
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ async def _follow(connection: ClientConnection, plan: Plan, received: Received) 
         received.problem = f"closed: {closed}"
         raise Failed(received.problem) from None
     except asyncio.CancelledError:
-        received.problem = "stopped: another subscriber failed"
+        received.problem = STOPPED
         raise
     finally:
         received.digest = hashed.hexdigest()
