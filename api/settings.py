@@ -188,8 +188,8 @@ class Settings(BaseSettings):
     ws_per_message_deflate: bool = Field(
         default=True,
         description="Compress WebSocket messages (permessage-deflate, when the client "
-        "offers it): a change event's message shrinks about 7 times, for 3-5 µs more "
-        "of the server's CPU per message (a sixth) and about 40 KiB per connection.",
+        "offers it): a change event's message shrinks about 7 times, for 4-5 µs more "
+        "of the server's CPU per message (a fifth) and about 40 KiB per connection.",
     )  # fmt: skip
     feed_tick_seconds: float = Field(
         default=1.0, gt=0, le=60,
