@@ -194,6 +194,12 @@ class Settings(BaseSettings):
         "and its buffers are full) closes its connection with 4499: resume from the last "
         "cursor received.",
     )  # fmt: skip
+    ws_per_message_deflate: bool = Field(
+        default=True,
+        description="Compress WebSocket messages (permessage-deflate, when the client "
+        "offers it): a change event's message shrinks about 7 times, for 4-5 µs more "
+        "of the server's CPU per message (a fifth) and about 40 KiB per connection.",
+    )  # fmt: skip
     feed_tick_seconds: float = Field(
         default=1.0, gt=0, le=60,
         description="How often subscriptions read the feed when no notification came.",
@@ -280,6 +286,7 @@ class Settings(BaseSettings):
             "http": "api.server:HttpProtocol",
             "ws": "api.websocket_protocol:WebSocketProtocol",
             "ws_max_size": self.max_body_bytes,
+            "ws_per_message_deflate": self.ws_per_message_deflate,
             "timeout_keep_alive": self.keep_alive_seconds,
             "limit_concurrency": self.max_connections,
             "timeout_graceful_shutdown": self.graceful_shutdown_seconds,

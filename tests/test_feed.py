@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from resolvers.domain.access import Tier
+from resolvers.domain.personnummer import make
 from resolvers.imports.records import SEKRETESS, SKYDDAD
 from resolvers.register.rows import AddressRow
 from schema.changes import feed as feed_fields
@@ -88,6 +89,34 @@ async def test_a_follower_reads_every_event_once_in_commit_order(
     assert later[1]["person"]["lastName"] == "Ek"
     # Navet's ändringstidpunkt is Swedish time: 2026-03-02T08:30 (CET) is 07:30 UTC.
     assert later[1]["recordedAt"] == "2026-03-02T07:30:00+00:00"
+
+
+def reader_failures(metrics: str) -> float:
+    """Compiled readers that failed, of any type and for any reason, as /metrics counts."""
+    return sum(
+        float(line.split()[-1]) for line in metrics.splitlines()
+        if line.startswith("vastfolket_compiled_reader_failures_total{")
+    )  # fmt: skip
+
+
+async def test_a_page_with_cursors_and_persons_is_read_without_falling_back(
+    register: asyncpg.Pool, database_url: str, api: Api
+) -> None:
+    # The cursors are read-ahead leaves: the fast engine's compiled readers answer them
+    # (and so the whole page), rather than failing on each page and taking the slow path.
+    # Numbers of their own (not the factories' shared sequence, which the other tests'
+    # access-log expectations depend on).
+    numbers = [make(dt.date(1923, 7, day), 2).digits for day in range(1, 6)]
+    await apply(database_url, full_extract(*(record(n, post) for post, n in enumerate(numbers, 1))))
+    query = """{ changes(first: 10) { edges { cursor node { cursor personnummer kind
+                 person { lastName } } } pageInfo { endCursor } } }"""
+    before = reader_failures((await api.client.get("/metrics")).text)
+    headers = {"Authorization": f"Bearer {Follower(api).token}"}
+    response = await api.client.post("/graphql", json={"query": query}, headers=headers)
+    edges = response.json()["data"]["changes"]["edges"]
+    assert [edge["cursor"] for edge in edges] == [edge["node"]["cursor"] for edge in edges]
+    assert len(edges) == 5 and all(edge["node"]["person"]["lastName"] for edge in edges)
+    assert reader_failures((await api.client.get("/metrics")).text) == before
 
 
 async def test_the_feed_needs_the_feed_role(register: asyncpg.Pool, api: Api) -> None:

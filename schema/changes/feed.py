@@ -138,9 +138,11 @@ async def _pages(
     info: Info, position: feed.Position | None, filters: feed.Filters
 ) -> AsyncIterator[list[EventRow]]:
     """The subscription's source: batches of events as they become readable. The
-    pipeline runs the selection once per event and logs a batch before sending it."""
+    pipeline runs the selection once per event and logs a batch before sending it. A
+    batch's persons are loaded ahead in one statement, as a page's."""
     context = info.context
     wakeups = context.wakeups
+    persons = "person" in selected_below(info)
     while True:
         ticket = wakeups.ticket()
         try:
@@ -152,7 +154,7 @@ async def _pages(
             raise CursorExpired(EXPIRED) from None
         position = page.end
         if page.events:
-            yield page.events
+            yield await with_persons(info, page.events) if persons else page.events
         if not page.more:
             await wakeups.wait(ticket)
 

@@ -37,9 +37,11 @@ status codes, the access log's writing and error codes are the pipeline's.
 A subscription (``subscribe``) is started like graphql-core starts one — the root field's
 resolver, its arguments coerced and its permission asked, returns the source — but the
 source yields *batches* of events, and ``Stream.results(batch)`` runs the selection on
-each event of a batch (graphql-core's per-event execution, on the same path and with the
-same notes as ``execute``) together, so what they load is loaded once for the batch. The
-pipeline writes a batch's access record before any of its results is sent.
+each event of a batch together, so what they load is loaded once for the batch: on the
+fast path by one compiled reader per event where the event's selection compiles to one
+(``events``), else by graphql-core's per-event execution, on the same path and with the
+same notes as ``execute``. The pipeline writes a batch's access record before any of its
+results is sent.
 """
 
 from schema.engine.disclosure import UndeclaredDisclosure, discloses, discloses_nothing

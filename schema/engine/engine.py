@@ -21,6 +21,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 
 from schema.context import Context, Limits
 from schema.engine.disclosure import notes
+from schema.engine.events import EventReader, event_reader
 from schema.engine.execution import PlainFieldsExecutionContext
 from schema.engine.observer import UNOBSERVED, Observer
 from schema.engine.plan import gates
@@ -125,7 +126,10 @@ class Engine:
             source = await source
         if isinstance(source, ExecutionResult):
             return source
-        return Stream(executor, source)
+        reader = None
+        if isinstance(executor, PlainFieldsExecutionContext):
+            reader = event_reader(executor)
+        return Stream(executor, source, reader)
 
     def _executor_class(self) -> type[Executor]:
         return StockExecutionContext if self.stock else PlainFieldsExecutionContext
@@ -144,22 +148,28 @@ class Engine:
 
 class Stream:
     """A running subscription: batches of source events, each event answered by the
-    operation's selection with the event as its root."""
+    operation's selection with the event as its root: by ``reader`` (``events``) where
+    it answers, else by graphql-core's per-event execution."""
 
-    def __init__(self, executor: Executor, source: Any) -> None:
+    def __init__(self, executor: Executor, source: Any, reader: EventReader | None = None) -> None:
         self._executor = executor
+        self._reader = reader
         self.batches: AsyncIterator[list[Any]] = aiter(source)
 
     async def results(self, batch: list[Any]) -> list[ExecutionResult]:
         """The selection run on each event of a batch, in its order. They run together,
         so that what they load (the persons) is loaded for the batch at once."""
-        pending = [
-            execute_subscription_event(self._executor.build_per_event_executor(event))
-            for event in batch
-        ]
+        pending = [self._result(event) for event in batch]
         if not any(inspect.isawaitable(result) for result in pending):
-            return pending  # type: ignore[return-value]
+            return pending
         return await asyncio.gather(*(_settled(result) for result in pending))
+
+    def _result(self, event: Any) -> Any:
+        if self._reader is not None:
+            result = self._reader(event)
+            if result is not None:
+                return result
+        return execute_subscription_event(self._executor.build_per_event_executor(event))
 
     async def aclose(self) -> None:
         closing = getattr(self.batches, "aclose", None)

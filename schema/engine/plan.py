@@ -99,7 +99,7 @@ def plan_field(
         exact = _EXACT.get(named) if isinstance(named, GraphQLScalarType) else None
         enum = isinstance(named, GraphQLEnumType)
         return PlainField(
-            key, details, read, coerce, None, nullable, attribute=attribute, exact=exact, enum=enum
+            key, details, read, coerce, None, nullable, False, ahead, attribute, exact, enum
         )
     if isinstance(named, GraphQLObjectType):
         return PlainField(key, details, read, None, named, nullable, False, ahead, attribute)

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -118,14 +119,19 @@ VARIANTS = {
     "ours": "uvicorn",
     "unlogged": "tests.bench.unlogged",  # the access log's writes skipped
     "search-before": "tests.bench.search_before",  # the previous name search statement
+    "profiled": "tests.bench.feed.profiled",  # cProfile between two signals
 }
 
 
 def start_ours(
-    database_url: str, bench_dir: Path, logs: Path, *, name: str = "ours", variant: str = "ours"
-) -> Server:
-    """The API under uvicorn, one worker; a ``variant`` other than ``ours`` is one of
-    ``VARIANTS``, only to measure what it changes."""
+    database_url: str, bench_dir: Path, logs: Path, *, name: str = "ours", variant: str = "ours",
+    workers: int = 1, options: Sequence[str] = (), settings: Mapping[str, str] | None = None,
+    tree: Path | None = None,
+) -> Server:  # fmt: skip
+    """The API under uvicorn, one worker (or ``workers``); a ``variant`` other than
+    ``ours`` is one of ``VARIANTS``, only to measure what it changes. ``options`` are more
+    of uvicorn's, ``settings`` more of the environment; ``tree``, a checkout of another
+    commit, serves that commit's code (run from there, it comes first on the path)."""
     keys = bench_dir / "keys"
     token = mint_dev_token(Settings(data_dir=keys), subject="bench", tier=Tier.RELATIONS)
     env = {
@@ -134,14 +140,16 @@ def start_ours(
         "VASTFOLKET_DATA_DIR": str(keys),
         "VASTFOLKET_POOL_MAX_SIZE": str(POOL_SIZE),
         "VASTFOLKET_SEARCH_MAX_MATCHES": "200",
+        **(settings or {}),
     }
     port = free_port()
     command = [
         *(sys.executable, "-m", VARIANTS[variant], "api.app:create_app", "--factory"),
-        *("--workers", "1", "--no-access-log", "--port", str(port)),
+        *("--workers", str(workers), "--no-access-log", "--port", str(port)),
         *("--http", "api.server:HttpProtocol"),  # as in production (docs/operations.md)
+        *options,
     ]
-    return _spawn(name, "ours", command, env, port, token, logs)
+    return _spawn(name, "ours", command, env, port, token, logs, cwd=tree)
 
 
 def start_peer(node_database_url: str, logs: Path) -> Server:
@@ -165,10 +173,11 @@ def _spawn(
     port: int,
     token: str | None,
     logs: Path,
+    cwd: Path | None = None,
 ) -> Server:
     logs.mkdir(parents=True, exist_ok=True)
     log = (logs / f"{name}.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
     server = Server(name, process, port, token, log, dialect)
     try:
         server.wait_ready()

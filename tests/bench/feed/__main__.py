@@ -1,4 +1,5 @@
-"""``python -m tests.bench.feed``: the change feed read as an integrator reads it.
+"""``python -m tests.bench.feed``: the change feed read as an integrator reads it (with
+``--subscribers N``: pushed to N subscribers, ``fanout.py``).
 
 1. the feed's database prepared (``events.py``): the register imported once, the events
    written once, both kept for the next run;
@@ -31,6 +32,7 @@ from schema.engine import Engine
 from tests.bench.feed import readers
 from tests.bench.feed.catchup import Cpu, Unread, catch_up, check, expected
 from tests.bench.feed.events import FeedDatabase
+from tests.bench.feed.fanout import main as fanout_main
 from tests.bench.feed.ladder import breakdown, side_by_side
 from tests.bench.feed.options import Options, parse
 from tests.bench.feed.profile import profile_pages
@@ -159,7 +161,10 @@ async def run(options: Options) -> None:
 def main(argv: list[str] | None = None) -> int:
     # A plain kill stops the server and PostgreSQL too (finally blocks, atexit).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    options = parse(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    if any(arg.split("=")[0] == "--subscribers" for arg in arguments):
+        return fanout_main(arguments)  # the subscribers' benchmark (fanout.py)
+    options = parse(arguments)
     try:
         uvloop.run(run(options))  # as uvicorn runs the server
     except (Unread, readers.FeedFailed) as error:

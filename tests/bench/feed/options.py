@@ -21,6 +21,8 @@ The change feed as an integrator reads it. On the benchmark's embedded PostgreSQ
    pipeline and the engine in this process, by `read_page`, and by a plain SQL keyset
    cursor: the ratios to plain SQL, and what each step adds.
 A table on stderr and a JSON file (--out).
+With --subscribers N, the subscribers' benchmark instead: the feed pushed over WebSocket
+to N subscribers (its options: --subscribers N --help).
 """
 
 

@@ -20,6 +20,7 @@ import httpx
 from api.app import create_app
 from api.settings import Settings
 from tests.bench.feed.readers import HttpReader
+from tests.bench.options import ROOT
 
 TOP = 25
 
@@ -46,8 +47,9 @@ async def profile_pages(
     return top_functions(profiler)
 
 
-def top_functions(profiler: cProfile.Profile) -> list[dict[str, Any]]:
-    stats = pstats.Stats(profiler, stream=io.StringIO())
+def top_functions(profiler: cProfile.Profile | Path) -> list[dict[str, Any]]:
+    stats = pstats.Stats(profiler if isinstance(profiler, cProfile.Profile) else str(profiler),
+                         stream=io.StringIO())  # fmt: skip
     total = stats.total_tt  # type: ignore[attr-defined]
     rows = []
     for (path, line, function), (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
@@ -66,7 +68,7 @@ def top_functions(profiler: cProfile.Profile) -> list[dict[str, Any]]:
 
 def _short(path: str) -> str:
     """A path from the tree or site-packages, without the folders before it."""
-    for marker in ("site-packages/", "/feed-bench/", "/lib/python3"):
+    for marker in ("site-packages/", f"{ROOT}/", "/lib/python3"):
         if marker in path:
             return path.split(marker, 1)[1]
     return path

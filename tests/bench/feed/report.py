@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +87,75 @@ def print_profile(console: Console, profiles: dict[str, list[dict[str, Any]]]) -
                 f"{100 * row['own_share']:.1f}%", _n(row["cumulative_seconds"], 3),
             )  # fmt: skip
         console.print(table)
+
+
+# The subscribers' bursts: each column's header and the figures it shows (one number
+# each, or several joined), with their digits.
+FANOUT_COLUMNS = (
+    ("delay ms\nfirst · p50 · p99 · max", ("first_ms", "p50_ms", "p99_ms", "max_ms"), 0),
+    ("messages/s", ("messages_per_second",), 0),
+    ("CPU µs/message\nserver · PostgreSQL · clients",
+     ("server_cpu_us_per_message", "database_cpu_us_per_message", "client_cpu_us_per_message"), 1),
+    ("server RSS MiB\nidle · connected · peak",
+     ("rss_before_mib", "rss_connected_mib", "rss_peak_mib"), 0),
+)  # fmt: skip
+
+
+def fanout_medians(bursts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per size, selection and server, in the order run: each figure's median of rounds."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for burst in bursts:
+        groups.setdefault((burst["changes"], burst["selection"], burst["server"]), []).append(burst)
+    rows = []
+    for (changes, selection, server), found in groups.items():
+        runs = [run for run in found if "failed" not in run]
+        row = {"changes": changes, "selection": selection, "server": server, "rounds": len(runs),
+               "failed": [run["failed"] for run in found if "failed" in run]}  # fmt: skip
+        rows.append(row)
+        if not runs:
+            continue
+        row.update(subscribers=runs[0]["subscribers"], messages=runs[0]["messages"])
+        for _, keys, _ in FANOUT_COLUMNS:
+            row.update({key: statistics.median(run[key] for run in runs) for key in keys})
+    return rows
+
+
+def _why(failure: str) -> str:
+    """A failed burst in a few words: the code the server ended a subscription with."""
+    code = re.search(r"'code': '([A-Z_]+)'", failure)
+    return code.group(1) if code else failure[:60]
+
+
+def print_fanout(console: Console, bursts: list[dict[str, Any]]) -> None:
+    table = Table(title="Subscribers: one import's events pushed to each subscriber (delays "
+                  "from the import's commit; medians of the rounds)")  # fmt: skip
+    for header in ("changes", "selection", "server", "rounds", "messages"):
+        table.add_column(header, justify="left" if header in ("selection", "server") else "right")
+    for header, _, _ in FANOUT_COLUMNS:
+        table.add_column(header, justify="right", no_wrap=True)
+    for row in fanout_medians(bursts):
+        rounds = str(row["rounds"]) + (f" ({len(row['failed'])} failed)" if row["failed"] else "")
+        if "messages" not in row:
+            failed = f"[red]failed[/red] ({_why(row['failed'][0])})"
+            table.add_row(_n(row["changes"]), row["selection"], row["server"], rounds, "–", failed)
+            continue
+        figures = [" · ".join(_n(row[key], digits) for key in keys)
+                   for _, keys, digits in FANOUT_COLUMNS]  # fmt: skip
+        table.add_row(_n(row["changes"]), row["selection"], row["server"], rounds,
+                      _n(row["messages"]), *figures)  # fmt: skip
+    console.print(table)
+
+
+def print_steps(console: Console, parts: dict[str, dict[str, Any]]) -> None:
+    table = Table(title="A batch's steps timed apart in this process: µs per event "
+                  "(medians of 5 batches)")  # fmt: skip
+    table.add_column("step")
+    for selection in parts:
+        table.add_column(selection, justify="right")
+    names = dict.fromkeys(name for part in parts.values() for name in part["us_per_event"])
+    for name in names:
+        table.add_row(name, *(_n(part["us_per_event"].get(name, 0), 2) for part in parts.values()))
+    for kind in ("plain", "deflate"):
+        sizes = [_n(part["bytes_per_message"][kind]) for part in parts.values()]
+        table.add_row(f"bytes a message, {kind}", *sizes)
+    console.print(table)
