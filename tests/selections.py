@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import shutil
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from api.auth import mint_dev_token
 from api.settings import Settings
@@ -122,3 +124,16 @@ async def town(pool: asyncpg.Pool) -> dict[str, list[str]]:
         "deceased": [deceased],
         "elsewhere": [elsewhere],
     }
+
+
+@pytest.fixture
+async def register(clean_db: asyncpg.Pool, settings: Settings) -> dict[str, list[str]]:
+    """The town's persons; order ids, and so their files, start again."""
+    await clean_db.execute(CLEAN)
+    shutil.rmtree(settings.selection_files, ignore_errors=True)
+    return await town(clean_db)
+
+
+@pytest.fixture
+def caller(client: httpx.AsyncClient, settings: Settings) -> Caller:
+    return Caller(client, settings)

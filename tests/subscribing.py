@@ -220,3 +220,11 @@ def small_receive_buffer(port: int, size: int = 4096) -> Iterator[socket.socket]
     sock.setblocking(False)
     with sock:
         yield sock
+
+
+@pytest.fixture
+async def owner(served: Served) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the served database's owner (the module's ``served`` fixture)."""
+    connection = await asyncpg.connect(served.owner_url)
+    yield connection
+    await connection.close()

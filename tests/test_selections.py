@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import shutil
 from decimal import Decimal
 
 import asyncpg
@@ -20,7 +19,9 @@ from api.settings import Settings
 from resolvers.domain.access import Tier
 from resolvers.selections import export
 from resolvers.selections.price import Band, PriceList
-from tests.selections import CLEAN, Caller, town
+from tests.selections import Caller, caller, register
+
+__all__ = ["caller", "register"]  # fixtures
 
 PREVIEW = """
 query Preview($criteria: SelectionCriteria!) {
@@ -28,18 +29,6 @@ query Preview($criteria: SelectionCriteria!) {
 }
 """
 GÖTEBORG = {"municipalities": ["1480"]}
-
-
-@pytest.fixture
-async def register(clean_db: asyncpg.Pool, settings: Settings) -> dict[str, list[str]]:
-    await clean_db.execute(CLEAN)  # order ids start again: so do their files
-    shutil.rmtree(settings.selection_files, ignore_errors=True)
-    return await town(clean_db)
-
-
-@pytest.fixture
-def caller(client: httpx.AsyncClient, settings: Settings) -> Caller:
-    return Caller(client, settings)
 
 
 async def run_worker(pool: asyncpg.Pool, settings: Settings, order_id: str) -> None:

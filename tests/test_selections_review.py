@@ -8,7 +8,6 @@ import asyncio
 import csv
 import io
 import json
-import shutil
 import uuid
 
 import asyncpg
@@ -18,22 +17,12 @@ import pytest
 from api.settings import Settings
 from resolvers.domain.access import Tier
 from resolvers.selections import sweep
-from tests.selections import CLEAN, Caller, town
+from tests.selections import Caller, caller, register
+
+__all__ = ["caller", "register"]  # fixtures
 from tests.test_selections import GÖTEBORG, PREVIEW, run_worker
 
 PROTECT = "UPDATE person SET protection = 'SEKRETESSMARKERING' WHERE personnummer = $1"
-
-
-@pytest.fixture
-async def register(clean_db: asyncpg.Pool, settings: Settings) -> dict[str, list[str]]:
-    await clean_db.execute(CLEAN)  # order ids start again: so do their files
-    shutil.rmtree(settings.selection_files, ignore_errors=True)
-    return await town(clean_db)
-
-
-@pytest.fixture
-def caller(client: httpx.AsyncClient, settings: Settings) -> Caller:
-    return Caller(client, settings)
 
 
 def persons_in(body: bytes) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import shutil
 import signal
 import sys
 import time
@@ -16,7 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 from pgqueuer import QueueManager
 from pgqueuer.db import AsyncpgDriver
@@ -25,23 +23,13 @@ from pgqueuer.queries import Queries
 from api.settings import Settings
 from api.worker import STARTED
 from tests.running import Server, fresh_env
-from tests.selections import CLEAN, Caller, town
+from tests.selections import Caller, caller, register
+
+__all__ = ["caller", "register"]  # fixtures
 
 GÖTEBORG = {"municipalities": ["1480"]}
 FIELDS = ["PERSONNUMMER", "FIRST_NAMES", "LAST_NAME", "POSTAL_TOWN"]
 HEARTBEAT = 2  # seconds: a killed worker's job is picked again this soon
-
-
-@pytest.fixture
-async def register(clean_db: asyncpg.Pool, settings: Settings) -> dict[str, list[str]]:
-    await clean_db.execute(CLEAN)
-    shutil.rmtree(settings.selection_files, ignore_errors=True)
-    return await town(clean_db)
-
-
-@pytest.fixture
-def caller(client: httpx.AsyncClient, settings: Settings) -> Caller:
-    return Caller(client, settings)
 
 
 @contextmanager

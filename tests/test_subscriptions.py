@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -20,6 +20,7 @@ from tests.subscribing import (
     Served,
     following,
     fresh_numbers,
+    owner,
     serving,
     small_receive_buffer,
 )
@@ -32,6 +33,8 @@ BULKY = (
     + " } }"
 )
 
+__all__ = ["owner"]  # a fixture of tests/subscribing.py
+
 
 @pytest.fixture(scope="module")
 def served(
@@ -39,13 +42,6 @@ def served(
 ) -> Iterator[Served]:
     with serving(server_uri, engine, tmp_path_factory, "vastfolket_ws_feed") as running:
         yield running
-
-
-@pytest.fixture
-async def owner(served: Served) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(served.owner_url)
-    yield connection
-    await connection.close()
 
 
 async def test_a_subscriber_receives_each_event_committed_after_it_subscribed_once_in_order(

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -36,11 +36,14 @@ from tests.subscribing import (
     connected,
     following,
     fresh_numbers,
+    owner,
     serving,
     small_receive_buffer,
 )
 from tests.test_limits import nested_relations
 from tests.test_tokens import ATTACKS
+
+__all__ = ["owner"]  # a fixture of tests/subscribing.py
 
 # About a kilobyte an event: the buffers between server and client hold a few hundred.
 BULKY = (
@@ -74,13 +77,6 @@ def served(
 ) -> Iterator[Served]:
     with serving(server_uri, engine, tmp_path_factory, "vastfolket_ws_review") as running:
         yield running
-
-
-@pytest.fixture
-async def owner(served: Served) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(served.owner_url)
-    yield connection
-    await connection.close()
 
 
 def _memory(pid: int) -> int:
