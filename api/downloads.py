@@ -14,14 +14,13 @@ API worker serves it, and answers ranges
 from __future__ import annotations
 
 import base64
-import logging
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from api import audit
 from api.graphql_http import error_response, unauthenticated
-from resolvers.db import database_unavailable
 from resolvers.selections import export, fields, orders
 from schema.errors import (
     AUDIT_UNAVAILABLE,
@@ -32,8 +31,6 @@ from schema.errors import (
     SELECTION_WITHDRAWN,
 )
 from schema.selections.queries import SELECTION_ROLE
-
-logger = logging.getLogger("vastfolket.access_log")
 
 MEDIA_TYPES = {"CSV": "text/csv; charset=utf-8", "NDJSON": "application/x-ndjson"}
 SUFFIXES = {"CSV": "csv", "NDJSON": "ndjson"}
@@ -49,15 +46,12 @@ class Downloads:
     async def _logged(self, request: Request, order_id: int) -> bool:
         """Whoever downloads is logged as seeing the file's persons, before it is sent
         (each request: a resumed range is a release too)."""
-        try:
-            return await export.log_download(
-                request.app.state.database.write, order_id, request.user.viewer,
-                request.scope["state"]["request_id"], timeout=self.access_log_timeout,
-            )  # fmt: skip
-        except Exception as error:
-            if not database_unavailable(error):
-                logger.exception("download of order %s not logged", order_id)
-            return False
+        request_id = request.scope["state"]["request_id"]
+        write = export.log_download(
+            request.app.state.database.write, order_id, request.user.viewer, request_id,
+            timeout=self.access_log_timeout,
+        )  # fmt: skip
+        return await audit.written(request_id, write)
 
     async def serve(self, request: Request) -> Response:
         if not getattr(request.scope.get("user"), "is_authenticated", False):

@@ -1,17 +1,19 @@
 """One operation, whatever brought it: the pipeline every transport calls.
 
-HTTP (``api.graphql_http``), a WebSocket (``api.websocket_operations``), and in time a
-background job, each read their own input and then hand over the same things: a
-prepared document, its variables and operation name, the viewer, and what the transport
-knows of the request (``Transport``: its id, the case reference, the database). The
-pipeline applies every rule of an answer the same way for all of them:
+HTTP (``api.graphql_http``) and a WebSocket (``api.websocket_operations``) each read
+their own input and then hand over the same things: a prepared document, its variables
+and operation name, the viewer, and what the transport knows of the request
+(``Transport``: its id, the case reference, the database). The pipeline applies every
+rule of an answer the same way for all of them:
 
 1. the limits (the engine's, per text and per request);
 2. execution, noting every person the answer shows (``schema.engine``);
 3. the database-outage rule: a field that failed because the database is unreachable
    fails the whole answer (``DATABASE_UNAVAILABLE``), never a partial one;
 4. the access log: what the answer shows is written, and committed, before it may
-   leave; if it cannot be, the answer is withheld (``AUDIT_UNAVAILABLE``). With
+   leave; if it cannot be, the answer is withheld (``AUDIT_UNAVAILABLE``); that rule is
+   ``api.audit``'s, which a selection's export and its downloads, releasing persons
+   without GraphQL, follow too. With
    ``Transport.connection`` (a connection in an open transaction) the rows are written
    on it, so a change and its audit commit or roll back together;
 5. error codes (``coded_errors``): every error has a stable ``extensions.code``, and an
@@ -29,8 +31,7 @@ log cannot be written the batch is withheld and the subscription ends with the r
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -42,8 +43,9 @@ from graphql import (
     get_operation_ast,
 )
 
-from api.logs import ACCESS_LOG_OUTAGE, DATABASE_OUTAGE
-from api.metrics import ACCESS_LOG_FAILURES, ACCESS_LOG_ROWS, DATABASE_UNAVAILABLE_REFUSALS
+from api import audit
+from api.logs import DATABASE_OUTAGE
+from api.metrics import DATABASE_UNAVAILABLE_REFUSALS
 from resolvers.audit import access_log, log_writer
 from resolvers.audit.access_log import AccessRecord
 from resolvers.changes.wakeups import Wakeups
@@ -56,8 +58,6 @@ from schema.context import Context, build_context
 from schema.engine import Engine, Prepared
 from schema.errors import AUDIT_UNAVAILABLE, DATABASE_UNAVAILABLE
 from schema.selection import fields_of
-
-logger = logging.getLogger("vastfolket.access_log")
 
 
 class Transport(NamedTuple):
@@ -144,8 +144,12 @@ class Pipeline:
             return
         context = self._context(viewer, transport)
         stream = await self.engine.subscribe(prepared, context, variables, operation_name)
-        if isinstance(stream, ExecutionResult):
-            yield Outcome(_coded(stream, request_id), None)
+        if isinstance(stream, ExecutionResult):  # refused before its first event
+            unreachable = outage(stream.errors)
+            if unreachable is not None:
+                yield Outcome(None, None, outage_refusal(request_id, unreachable))
+            else:
+                yield Outcome(_coded(stream, request_id), None)
             return
         try:
             async for batch in stream.batches:
@@ -208,26 +212,13 @@ class Pipeline:
         self, record: AccessRecord, origin: access_log.Origin, transport: Transport
     ) -> bool:
         """Write what the request showed; False if that failed (the answer is withheld)."""
-        try:
-            if transport.connection is not None:
-                await access_log.write_in(
-                    transport.connection, origin, record, timeout=self.access_log_timeout
-                )
-            else:
-                await self._writer(transport.database.write).write(origin, record)
-        except Exception as error:
-            ACCESS_LOG_FAILURES.inc()
-            if database_unavailable(error):  # an outage (or a timeout): a line, not a trace
-                ACCESS_LOG_OUTAGE.failed(origin.request_id, error)
-                return False
-            logger.exception(
-                "access log not written (request %s)",
-                origin.request_id,
-                extra={"request_id": origin.request_id},
+        if transport.connection is not None:
+            write = access_log.write_in(
+                transport.connection, origin, record, timeout=self.access_log_timeout
             )
-            return False
-        ACCESS_LOG_ROWS.inc(len(record))
-        return True
+        else:
+            write = self._writer(transport.database.write).write(origin, record)
+        return await audit.written(origin.request_id, _rows(write, len(record)))
 
     def _writer(self, pool: asyncpg.Pool) -> log_writer.AccessLogWriter:
         writer = self._writers.get(id(pool))
@@ -235,6 +226,11 @@ class Pipeline:
             writer = log_writer.AccessLogWriter(pool, timeout=self.access_log_timeout)
             self._writers = {id(pool): writer}
         return writer
+
+
+async def _rows(write: Awaitable[None], rows: int) -> int:
+    await write
+    return rows
 
 
 def _coded(result: ExecutionResult, request_id: str) -> ExecutionResult:

@@ -21,6 +21,7 @@ from pgqueuer import Job, QueueManager
 from pgqueuer.db import AsyncpgDriver
 from pgqueuer.queries import Queries
 
+from api import audit
 from api.logs import configure_logging
 from api.runtime import database_url, prepare
 from api.settings import Settings
@@ -56,7 +57,7 @@ async def work(settings: Settings, url: str) -> None:
     @manager.entrypoint(EXPORT_ENTRYPOINT)
     async def run_order(job: Job) -> None:
         assert job.payload is not None
-        await export.run(pool, files, int(job.payload.decode()), days)
+        await export.run(pool, files, int(job.payload.decode()), days, audit.written)
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -19,6 +21,7 @@ from resolvers.domain.access import Tier
 from tests.conftest import counted
 from tests.load import Answer, Load
 from tests.running import Cluster, Server, fresh_env
+from tests.subscribing import connected
 
 PAGE = '{ personsInRange(from: "190001010000", to: "209912310000", first: 5) { edges { node {'
 PAGE += " personnummer lastName } } } }"
@@ -35,6 +38,7 @@ class Outage:
     up: float  # started
     recovered: float  # every kind of request answered in full again
     graphiql: httpx.Response  # its first page, asked for during the outage
+    subscribed: dict[str, Any]  # the answer to a subscription begun during it
     metrics: str  # after it
     log: str
 
@@ -60,6 +64,16 @@ def _requests(base: str, data_dir: Path) -> dict:
     }
 
 
+async def _subscribed(server: Server, data_dir: Path) -> dict[str, Any]:
+    """A follower's first message to ``subscription { changes }``."""
+    settings = Settings(data_dir=data_dir)
+    token = mint_dev_token(settings, subject="f", tier=Tier.BASIC, roles=["feed"])
+    async with connected(server) as follower:
+        assert await follower.init({"token": token}) == {"type": "connection_ack"}
+        await follower.subscribe("1", "subscription { changes { personnummer } }")
+        return await follower.receive(timeout=20)
+
+
 @pytest.fixture(scope="module")
 def outage(tmp_path_factory: pytest.TempPathFactory) -> Outage:
     """Load on a real server; its PostgreSQL stopped for 1.5 s and started again."""
@@ -79,6 +93,7 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Outage:
             down = time.monotonic()
             # The page reads its example number from the register once, the first time.
             graphiql = httpx.get(f"{served.base}/graphql", headers={"Accept": "text/html"})
+            subscribed = asyncio.run(_subscribed(served, root / "data"))
             time.sleep(1.5)
             starting = time.monotonic()
             cluster.start()
@@ -89,7 +104,9 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Outage:
     finally:
         assert served.stop() == 0, served.output
         cluster.close()
-    return Outage(load.answers, down, starting, up, recovered, graphiql, metrics, served.output)
+    return Outage(
+        load.answers, down, starting, up, recovered, graphiql, subscribed, metrics, served.output
+    )
 
 
 def test_a_database_outage_is_a_503_with_its_own_code_and_retry_after(outage: Outage) -> None:
@@ -109,6 +126,14 @@ def test_a_database_outage_is_a_503_with_its_own_code_and_retry_after(outage: Ou
         assert answer.ok or answer.status == 503, answer
 
 
+def test_a_subscription_begun_during_an_outage_is_refused_with_its_code(
+    outage: Outage,
+) -> None:
+    assert outage.subscribed["type"] == "error", outage.subscribed
+    (error,) = outage.subscribed["payload"]
+    assert error["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+
+
 def test_the_api_recovers_as_soon_as_the_database_is_back(outage: Outage) -> None:
     assert outage.recovered - outage.up < 10
     after = [a for a in outage.answers if a.sent >= outage.recovered]
@@ -119,7 +144,8 @@ def test_an_outage_is_logged_in_a_few_lines_without_tracebacks(outage: Outage) -
     failed = [a for a in outage.answers if not a.ok and a.kind != "readyz"]
     assert len(failed) > 50  # enough for a flood, had each been logged
     assert "Traceback" not in outage.log
-    refused = sum(a.code == "DATABASE_UNAVAILABLE" for a in outage.answers) + 1  # GraphiQL
+    # and GraphiQL's page and the subscription, refused during it
+    refused = sum(a.code == "DATABASE_UNAVAILABLE" for a in outage.answers) + 2
     firsts = re.findall(r"database unavailable \(request \w+\): \w+", outage.log)
     sums = [int(n) for n in re.findall(r"(\d+) requests failed: database unavailable", outage.log)]
     # Each window of 10 s: its first failure in a line; a sum if more followed.

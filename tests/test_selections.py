@@ -15,6 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
+from api.audit import written
 from api.settings import Settings
 from resolvers.domain.access import Tier
 from resolvers.selections import export
@@ -33,7 +34,9 @@ GÖTEBORG = {"municipalities": ["1480"]}
 
 async def run_worker(pool: asyncpg.Pool, settings: Settings, order_id: str) -> None:
     """The export as the worker's job runs it (tests/test_selections_worker.py: the process)."""
-    await export.run(pool, settings.selection_files, int(order_id), settings.selection_file_days)
+    await export.run(
+        pool, settings.selection_files, int(order_id), settings.selection_file_days, written
+    )
 
 
 async def test_the_preview_counts_only_visible_registered_persons_with_the_price(

@@ -17,6 +17,7 @@ import pytest
 from api.settings import Settings
 from resolvers.domain.access import Tier
 from resolvers.selections import sweep
+from tests.conftest import counted
 from tests.selections import Caller, caller, register
 
 __all__ = ["caller", "register"]  # fixtures
@@ -135,12 +136,12 @@ async def test_an_export_whose_access_log_cannot_be_written_fails_and_leaves_no_
     order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER"])
     await clean_db.execute(REFUSE_EXPORT_LOG)
     try:
-        with pytest.raises(asyncpg.RaiseError):
-            await run_worker(clean_db, settings, order_id)
+        await run_worker(clean_db, settings, order_id)
     finally:
         await clean_db.execute("DROP TRIGGER refuse_export_log ON access_request")
     status = await caller.status(order_id)
     assert (status["status"], status["downloadUrl"], status["rowCount"]) == ("FAILED", None, None)
+    assert status["error"] == "AUDIT_UNAVAILABLE"
     assert list(settings.selection_files.glob(f"{order_id}-*")) == []
     assert (await caller.download(order_id)).status_code == 409
     assert await clean_db.fetchval(EXPORT_LOGGED, int(order_id)) == 0
@@ -220,6 +221,40 @@ async def test_every_download_is_logged_for_whoever_downloads_before_it_is_sent(
     )
     assert sorted(row["personnummer"] for row in logged) == register["selected"]
     assert {row["root_fields"] for row in logged} == {"selectionFile"}
+
+
+REFUSE_DOWNLOAD_LOG = """
+CREATE OR REPLACE FUNCTION refuse_download_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.root_fields = 'selectionFile' THEN RAISE EXCEPTION 'the log is full'; END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_download_log BEFORE INSERT ON access_request
+FOR EACH ROW EXECUTE FUNCTION refuse_download_log();
+"""
+
+
+async def test_a_download_whose_log_cannot_be_written_sends_nothing_and_is_counted(
+    register: dict[str, list[str]],
+    caller: Caller,
+    client: httpx.AsyncClient,
+    clean_db: asyncpg.Pool,
+    settings: Settings,
+) -> None:
+    order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER", "LAST_NAME"])
+    await run_worker(clean_db, settings, order_id)
+    failures = "vastfolket_access_log_failures_total"
+    before = counted((await client.get("/metrics")).text, failures)
+    await clean_db.execute(REFUSE_DOWNLOAD_LOG)
+    try:
+        refused = await caller.download(order_id)
+    finally:
+        await clean_db.execute("DROP TRIGGER refuse_download_log ON access_request")
+    assert refused.status_code == 503
+    assert refused.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
+    assert register["selected"][0] not in refused.text
+    assert counted((await client.get("/metrics")).text, failures) == before + 1
+    assert (await caller.download(order_id)).status_code == 200  # the log back: it is sent
 
 
 async def test_expired_and_withdrawn_files_are_deleted_by_the_sweep(

@@ -203,21 +203,23 @@ INSERT INTO access_request (
 )
 SELECT ${0}, ${1}, ${2}, ${3}, ${4}, ${5}, ${6}, ${7},
     ARRAY(SELECT p.personnummer::bigint {persons})
+RETURNING cardinality(seen)
 """
 
 
 async def write_selected(
     connection: asyncpg.Connection, origin: Origin, persons: str, parameters: list[Any]
-) -> None:
+) -> int:
     """Log every person ``persons`` selects as seen by ``origin``, in the caller's open
-    transaction (the export's: the file's rows and their record commit together)."""
+    transaction (the export's: the file's rows and their record commit together); the
+    number of persons logged."""
     if not connection.is_in_transaction():
         raise RuntimeError("write_selected needs a connection in an open transaction")
     first = len(parameters) + 1
     statement = WRITE_SELECTED.format(*range(first, first + 8), persons=persons)
     viewer = origin.viewer
-    await connection.execute(
+    return int(await connection.fetchval(
         statement, *parameters, viewer.subject, viewer.organisation, viewer.client,
         viewer.tier.name, origin.operation_name, origin.root_fields, origin.request_id,
         origin.case_reference,
-    )  # fmt: skip
+    ))  # fmt: skip

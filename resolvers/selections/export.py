@@ -99,7 +99,17 @@ JOIN access_request AS r
   ON r.logged_at = o.finished_at AND r.request_id = o.request_id
  AND r.organisation = o.organisation AND r.root_fields = $2
 WHERE o.id = $1
+RETURNING cardinality(seen)
 """
+
+
+# How an export's log rows are written: ``api.audit.written`` — the one rule for every
+# release (counted, reported, fail closed): True once written.
+Audit = Callable[[str, Awaitable[int]], Awaitable[bool]]
+
+
+class AuditUnavailable(Exception):
+    """The export's persons could not be logged: its file is not released."""
 
 
 class Superseded(Exception):
@@ -160,7 +170,7 @@ def export_of(names: tuple[str, ...], file_format: str) -> Export:
     return Export(query, options, b"", "ndjson")
 
 
-async def run(pool: asyncpg.Pool, files: Path, order_id: int, file_days: int) -> None:
+async def run(pool: asyncpg.Pool, files: Path, order_id: int, file_days: int, audit: Audit) -> None:
     """Run the order if it is still to be run; a repeated or cancelled run does nothing."""
     claim = await pool.fetchrow(CLAIM, order_id)
     if claim is None:
@@ -170,9 +180,11 @@ async def run(pool: asyncpg.Pool, files: Path, order_id: int, file_days: int) ->
     for stale in files.glob(f"{order_id}-*"):  # what earlier attempts left behind
         stale.unlink(missing_ok=True)
     try:
-        await _export(pool, files, order_id, claim, file_days)
+        await _export(pool, files, order_id, claim, file_days, audit)
     except Superseded:
         logger.info("selection order %s: attempt %s superseded", order_id, attempt)
+    except AuditUnavailable:  # reported where it failed; the file is never released
+        await pool.execute(FAIL, order_id, attempt, "AUDIT_UNAVAILABLE")
     except Exception as error:
         logger.exception("selection order %s failed", order_id)
         await pool.execute(FAIL, order_id, attempt, f"{type(error).__name__}")
@@ -183,7 +195,12 @@ async def run(pool: asyncpg.Pool, files: Path, order_id: int, file_days: int) ->
 
 
 async def _export(
-    pool: asyncpg.Pool, files: Path, order_id: int, claim: asyncpg.Record, file_days: int
+    pool: asyncpg.Pool,
+    files: Path,
+    order_id: int,
+    claim: asyncpg.Record,
+    file_days: int,
+    audit: Audit,
 ) -> None:
     attempt = claim["attempt"]
     criteria = Criteria.from_json(_loads(claim["criteria"]))
@@ -204,7 +221,9 @@ async def _export(
                 )
                 sink.close()
                 rows = int(status.split()[-1])
-                await access_log.write_selected(connection, _origin(claim), SELECTED, parameters)
+                logged = access_log.write_selected(connection, _origin(claim), SELECTED, parameters)
+                if not await audit(claim["request_id"], logged):
+                    raise AuditUnavailable
                 price = PriceList.from_json(_loads(claim["price_list"])).price(rows)
                 done = await connection.execute(
                     FINISH, order_id, attempt, rows, price, final.name, sink.size,
@@ -228,15 +247,22 @@ async def withdrawn(pool: asyncpg.Pool, order_id: int) -> bool:
     return bool(await pool.fetchval(WITHDRAWN, order_id, ROOT_FIELD))
 
 
+class LogMissing(Exception):
+    """A done order's export log is not found: its file is not released."""
+
+
 async def log_download(
     pool: asyncpg.Pool, order_id: int, viewer: Viewer, request_id: str, *, timeout: float
-) -> bool:
-    """Log the file's persons as seen by ``viewer``; False if the export's log is gone."""
-    done = await pool.execute(
+) -> int:
+    """Log the file's persons as seen by ``viewer``: how many; ``LogMissing`` if the
+    export's log is gone."""
+    rows = await pool.fetchval(
         DOWNLOADED, order_id, ROOT_FIELD, viewer.subject, viewer.organisation, viewer.client,
         viewer.tier.name, request_id, timeout=timeout,
     )  # fmt: skip
-    return done.endswith(" 1")
+    if rows is None:
+        raise LogMissing(f"the export log of selection order {order_id} is not found")
+    return int(rows)
 
 
 def _origin(claim: asyncpg.Record) -> access_log.Origin:
