@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import InvalidToken, TokenVerifier, ensure_dev_keys
 from api.change_listener import listening
+from api.documents import Documents
 from api.downloads import Downloads
 from api.graphiql import VENDOR_PATH, VendorFiles
 from api.graphql_http import RETRY_AFTER_SECONDS, GraphQLEndpoint, unauthenticated
@@ -36,7 +37,7 @@ from api.metrics import EngineMetrics, SkatteverketMetrics, metrics
 from api.pools import open_database, readiness
 from api.settings import Settings
 from api.shutdown import Draining, Shutdown
-from api.startup import StartupError, load_public_keys
+from api.startup import StartupError, load_manifest, load_public_keys
 from api.websocket import GraphQLWebSocket
 from resolvers.changes.wakeups import Wakeups
 from resolvers.db import Database
@@ -183,6 +184,7 @@ def create_app(
         if pool is None and not settings.database_url:
             raise StartupError("DATABASE_URL is not set: name the PostgreSQL to serve")
         verifier = TokenVerifier(settings, load_public_keys(settings))
+        trusted = load_manifest(settings)
     except StartupError as error:
         # One line, in the configured format, instead of a traceback from the factory.
         logger.critical("Cannot start: %s", error)
@@ -197,6 +199,7 @@ def create_app(
     )
     http = GraphQLEndpoint(
         engine,
+        documents=Documents(engine, trusted, trusted=settings.trusted_documents),
         access_log_timeout=settings.access_log_timeout_seconds,
         example_from_register=settings.jwt_public_keys is None,
         selections=settings.selection_policy(),

@@ -1,10 +1,11 @@
 """The GraphQL HTTP endpoint: POST (and GET, for queries) and the GraphiQL page.
 
-A thin adapter: it reads the HTTP parameters and headers, has the engine prepare the
-query text (``schema.engine``: once per distinct text), hands the operation to the
-pipeline every transport shares (``api.operation``), and encodes its outcome with
-orjson, a refusal as HTTP 503. Strawberry's own view does the same through layers of
-hooks and wrappers that cost about a third of a lookup's CPU.
+A thin adapter: it reads the HTTP parameters and headers, has the pipeline prepare the
+document they name (its text, or its id: ``api.documents``; the engine prepares each
+distinct text once), hands the operation to the pipeline every transport shares
+(``api.operation``), and encodes its outcome with orjson, a refusal as HTTP 503.
+Strawberry's own view does the same through layers of hooks and wrappers that cost
+about a third of a lookup's CPU.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 
+from api.documents import BadRequest, Documents, Parts, request_parts
 from api.graphiql import default_query, offline_page, with_default_query
 from api.operation import Outcome, Pipeline, Transport
 from resolvers.domain.text import blank, unprintable
 from resolvers.selections.orders import Policy
 from schema.engine import Engine
-from schema.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, UNAUTHENTICATED
+from schema.errors import METHOD_NOT_ALLOWED, UNAUTHENTICATED
 
 # What every 503 tells the client to wait before trying again: an outage of the
 # database or the access log is usually over in seconds (a restart, a failover).
@@ -35,12 +37,8 @@ SUBSCRIPTIONS_OVER_WEBSOCKET = (
     "subscriptions are served over WebSocket at this path (/graphql), in the "
     "graphql-transport-ws protocol; see docs/changes.md"
 )
-
-
-class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+# The parameters that name a document: a GET without any of them opens GraphiQL.
+DOCUMENT_PARAMETERS = ("query", "documentId", "extensions")
 
 
 def error_response(
@@ -64,6 +62,7 @@ class GraphQLEndpoint:
         self,
         engine: Engine,
         *,
+        documents: Documents | None = None,
         access_log_timeout: float = 2.0,
         example_from_register: bool = False,
         selections: Policy | None = None,
@@ -72,7 +71,10 @@ class GraphQLEndpoint:
         for a development server: the page is served without a token)."""
         self.engine = engine
         self.pipeline = Pipeline(
-            engine, access_log_timeout=access_log_timeout, selections=selections
+            engine,
+            documents=documents,
+            access_log_timeout=access_log_timeout,
+            selections=selections,
         )
         self.example_from_register = example_from_register
         self.graphiql_html = offline_page(get_graphql_ide_html(graphql_ide="graphiql"))
@@ -86,7 +88,9 @@ class GraphQLEndpoint:
                 f"{request.method} is not served here; use GET or POST",
                 METHOD_NOT_ALLOWED, 405, Allow="GET, POST",
             )  # fmt: skip
-        elif request.method == "GET" and "query" not in request.query_params:
+        elif request.method == "GET" and not any(
+            name in request.query_params for name in DOCUMENT_PARAMETERS
+        ):
             response = await self.graphiql(request)
         elif not getattr(scope.get("user"), "is_authenticated", False):
             response = unauthenticated("Not authenticated: send 'Authorization: Bearer <token>'.")
@@ -94,7 +98,7 @@ class GraphQLEndpoint:
             try:
                 response = await self.answer(request)
             except BadRequest as error:
-                response = error_response(str(error), BAD_REQUEST, error.status)
+                response = error_response(str(error), error.code, error.status, **error.headers)
         await response(scope, receive, send)
 
     async def graphiql(self, request: Request) -> Response:
@@ -104,9 +108,10 @@ class GraphQLEndpoint:
         return HTMLResponse(with_default_query(self.graphiql_html, query))
 
     async def answer(self, request: Request) -> Response:
-        query, variables, operation_name = await _parameters(request)
+        parts = await _parameters(request)
+        variables, operation_name = parts.variables, parts.operation_name
         case_reference = _case_reference(request)
-        prepared = self.engine.prepare(query)
+        prepared = self.pipeline.prepare(parts)
         if prepared.document is not None:
             _check_method(request, prepared.document, operation_name)
         request_id = request.scope["state"]["request_id"]
@@ -151,30 +156,17 @@ def _is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
     return operation is not None and operation.operation is OperationType.MUTATION
 
 
-async def _parameters(request: Request) -> tuple[str, dict[str, Any] | None, str | None]:
+async def _parameters(request: Request) -> Parts:
     if request.method == "GET":
         params: dict[str, Any] = _query_string(request)
-        if "variables" in params:
-            params["variables"] = _json(params["variables"], "`variables` is not valid JSON")
+        for name in ("variables", "extensions"):  # JSON in a GET's parameters
+            if name in params:
+                params[name] = _json(params[name], f"`{name}` is not valid JSON")
     else:
         params = _json(await request.body(), "the request body is not valid JSON")
     if not isinstance(params, dict):
         raise BadRequest("the request body must be a JSON object")
-    return request_parts(params.get("query"), params.get("variables"), params.get("operationName"))
-
-
-def request_parts(
-    query: object, variables: object, operation_name: object
-) -> tuple[str, dict[str, Any] | None, str | None]:
-    """A GraphQL request's parts, whatever brought them (HTTP, a WebSocket's subscribe
-    message), checked: ``BadRequest`` says what is wrong."""
-    if not isinstance(query, str) or not query.strip():
-        raise BadRequest("no GraphQL query found in the request ('query' must be a string)")
-    if variables is not None and not isinstance(variables, dict):
-        raise BadRequest("'variables' must be a JSON object")
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise BadRequest("'operationName' must be a string")
-    return query, variables, operation_name
+    return request_parts(params)
 
 
 def _query_string(request: Request) -> dict[str, str]:

@@ -19,6 +19,9 @@ rule of an answer the same way for all of them:
 5. error codes (``coded_errors``): every error has a stable ``extensions.code``, and an
    unexpected one is masked, its detail logged under the request id.
 
+Before any of it, ``prepare`` decides which document a request runs: its text, or one
+named by its id, and in trusted mode only the manifest's (``api.documents``).
+
 A refusal comes back as ``Outcome.refusal``; each transport answers it in its own
 shape (HTTP: 503 with ``Retry-After``).
 
@@ -44,6 +47,7 @@ from graphql import (
 )
 
 from api import audit
+from api.documents import Documents, Parts
 from api.logs import DATABASE_OUTAGE
 from api.metrics import DATABASE_UNAVAILABLE_REFUSALS
 from resolvers.audit import access_log, log_writer
@@ -102,12 +106,23 @@ class Pipeline:
     """Runs operations on one engine; one per app (it keeps the access log's writer)."""
 
     def __init__(
-        self, engine: Engine, *, access_log_timeout: float = 2.0, selections: Policy | None = None
+        self,
+        engine: Engine,
+        *,
+        documents: Documents | None = None,
+        access_log_timeout: float = 2.0,
+        selections: Policy | None = None,
     ) -> None:
         self.engine = engine
+        self.documents = documents or Documents(engine)
         self.access_log_timeout = access_log_timeout
         self.selections = selections
         self._writers: dict[int, log_writer.AccessLogWriter] = {}  # by pool: one per app
+
+    def prepare(self, parts: Parts) -> Prepared:
+        """The request's document, prepared, if the documents' mode lets it run (else
+        ``api.documents.BadRequest``): the one place every transport asks."""
+        return self.documents.prepare(parts)
 
     async def run(
         self,

@@ -240,6 +240,20 @@ class Settings(BaseSettings):
         "long (the worker died) is taken up again by another worker.",
     )  # fmt: skip
 
+    # Trusted documents (see docs/queries.md#trusted-documents).
+    documents: Literal["any", "trusted"] | None = Field(
+        default=None,
+        description="Which documents run: 'trusted' only the manifest's (by id, or by "
+        "their exact text), 'any' text as well (GraphiQL, ad-hoc queries). Default: "
+        "'trusted' where tokens are verified with VASTFOLKET_JWT_PUBLIC_KEYS (production), "
+        "'any' on the development key.",
+    )
+    document_manifest: Path | None = Field(
+        default=None,
+        description="Apollo's persisted-query manifest (JSON) of the trusted documents; "
+        "required in trusted mode, optional in 'any' (its documents then run by id too).",
+    )
+
     engine: Literal["fast", "stock"] = Field(
         default="fast",
         description="How queries execute: 'fast' (plain fields read directly, compiled "
@@ -273,6 +287,14 @@ class Settings(BaseSettings):
 
     def request_limits(self) -> RequestLimits:
         return RequestLimits(self.max_body_bytes, self.max_url_bytes, self.max_header_bytes)
+
+    @property
+    def trusted_documents(self) -> bool:
+        """Only the manifest's documents run: asked, or by default in production (where
+        tokens are verified with configured keys, not the development key)."""
+        if self.documents is not None:
+            return self.documents == "trusted"
+        return self.jwt_public_keys is not None
 
     @property
     def demo_register_size(self) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import jwt
 
+from api import manifest
 from api.auth import PublicKeys
 from api.database import embedded
 from api.settings import Settings
@@ -121,6 +122,29 @@ def load_public_keys(settings: Settings) -> PublicKeys:
         ) from None
 
 
+def load_manifest(settings: Settings) -> list[manifest.Entry]:
+    """The trusted documents, from the manifest checked entry by entry; none when no
+    manifest is named, which only the 'any' mode allows."""
+    path = settings.document_manifest
+    if path is None:
+        if not settings.trusted_documents:
+            return []
+        why = (
+            "VASTFOLKET_DOCUMENTS=trusted"
+            if settings.documents
+            else "Trusted documents (the default where tokens are verified with "
+            "VASTFOLKET_JWT_PUBLIC_KEYS)"
+        )
+        raise StartupError(
+            f"{why} need VASTFOLKET_DOCUMENT_MANIFEST: name the manifest of the clients' "
+            "documents, or set VASTFOLKET_DOCUMENTS=any to run any document"
+        )
+    try:
+        return manifest.load(path)
+    except manifest.ManifestError as error:
+        raise StartupError(f"VASTFOLKET_DOCUMENT_MANIFEST={path}: {error}") from None
+
+
 def check_data_dir(settings: Settings) -> None:
     """The embedded server (no DATABASE_URL) and a new development key (no
     VASTFOLKET_JWT_PUBLIC_KEYS) are written to the data directory: it must be writable."""
@@ -173,3 +197,4 @@ def check_serve(settings: Settings, host: str, port: int) -> None:
         check_files(settings)
     else:
         load_public_keys(settings)
+    load_manifest(settings)

@@ -80,9 +80,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
         ):
             await self._refuse_over_limit(message["id"], limit)
             return
-        payload = message["payload"]
-        # The operation's parts as given, whatever their types: the operations check them.
-        parts = {key: payload.get(key) for key in ("query", "variables", "operationName")}
+        # The operation's parameters as sent, whatever their types, handed on whole as
+        # its "query": the operations read them as HTTP's are read (its text, or the id
+        # of a trusted document: api.documents.request_parts).
+        parts = {"query": message["payload"], "variables": None, "operationName": None}
         await super().handle_subscribe(
             {"id": message["id"], "type": "subscribe", "payload": parts}  # type: ignore[typeddict-item]
         )

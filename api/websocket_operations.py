@@ -2,14 +2,15 @@
 calls its schema (``stream``).
 
 Each operation gets a request id of its own (the access log stamps it, log lines carry
-it). Its text is prepared by the engine as over HTTP (the limits, validation); a
-subscription then runs through ``Pipeline.subscribe``, one message per event, each event
-written to the access log before it is sent; a query through ``Pipeline.run``, one
-message. Mutations are not served here: a change and its audit belong in one HTTP
-request. Whatever refuses the operation — its parts of the wrong type, the limits,
-validation, a missing role, the access log that cannot be written, the database out of
-reach — is one ``PreExecutionError``, sent as the operation's ``error`` message with its
-code; the operation ends there (the connection stays).
+it). Its document — its text, or the id of one — is prepared as over HTTP
+(``Pipeline.prepare``: trusted documents, the limits, validation); a subscription then
+runs through ``Pipeline.subscribe``, one message per event, each event written to the
+access log before it is sent; a query through ``Pipeline.run``, one message.
+Mutations are not served here: a change and its audit belong in one HTTP request.
+Whatever refuses the operation — its parts of the wrong type, a document not trusted,
+the limits, validation, a missing role, the access log that cannot be written, the
+database out of reach — is one ``PreExecutionError``, sent as the operation's ``error``
+message with its code; the operation ends there (the connection stays).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLError, OperationType, get_operation_ast
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from api.graphql_http import BadRequest, request_parts
+from api.documents import BadRequest, Parts, request_parts
 from api.logs import new_request_id, request_id_var
 from api.operation import Outcome, Pipeline
 from schema.engine import Prepared
@@ -75,20 +76,20 @@ class Operations:
         root_value: None,
         operation_name: Any,
     ) -> AsyncGenerator[ExecutionResult]:
-        return self._results(context_value, query, variable_values, operation_name)
+        """``query``: the ``subscribe`` message's whole payload (``api.websocket_handler``)."""
+        return self._results(context_value, query)
 
-    async def _results(
-        self, session: Session, query: Any, variables: Any, operation_name: Any
-    ) -> AsyncGenerator[ExecutionResult]:
+    async def _results(self, session: Session, payload: Any) -> AsyncGenerator[ExecutionResult]:
         request_id = new_request_id()
         request_id_var.set(request_id)  # the operation's own task: its log lines
         try:
             try:
-                query, variables, operation_name = request_parts(query, variables, operation_name)
+                parts = request_parts(payload)
+                prepared = self.pipeline.prepare(parts)
             except BadRequest as error:
-                yield refused(str(error), BAD_REQUEST, request_id)
+                yield refused(str(error), error.code, request_id)
                 return
-            results = self._run(session, request_id, query, variables, operation_name)
+            results = self._run(session, request_id, prepared, parts)
             async with contextlib.aclosing(results):
                 async for result in results:
                     yield result
@@ -101,11 +102,11 @@ class Operations:
             yield refused(message, INTERNAL_SERVER_ERROR, request_id)
 
     async def _run(
-        self, session: Session, request_id: str, query: str, variables: Any, name: Any
+        self, session: Session, request_id: str, prepared: Prepared, parts: Parts
     ) -> AsyncGenerator[ExecutionResult]:
         pipeline, viewer = self.pipeline, session.viewer
         assert viewer is not None, "the handler runs nothing before connection_init"
-        prepared = pipeline.engine.prepare(query)
+        variables, name = parts.variables, parts.operation_name
         kind = _kind(prepared, name)
         transport = session.transport(request_id)
         if kind is OperationType.MUTATION:

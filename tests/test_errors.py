@@ -102,7 +102,9 @@ async def test_graphiql_shows_no_number_from_a_production_register(
 ) -> None:
     """The page needs no token: a server with real keys shows Skatteverket's test number."""
     adult = await factories.person(clean_db, born=dt.date(1975, 3, 3))
-    production = settings.model_copy(update={"jwt_public_keys": settings.public_keys_path})
+    # Real keys, and any document (GraphiQL's own), as a production-like trial server has.
+    keys = {"jwt_public_keys": settings.public_keys_path, "documents": "any"}
+    production = settings.model_copy(update=keys)
     app = create_app(production, pool=clean_db)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -175,6 +175,8 @@ BODIES = st.one_of(
             "query": st.one_of(JSON, st.text(), st.just("{ viewer { subject } }")),
             "variables": JSON,
             "operationName": JSON,
+            "documentId": st.one_of(JSON, st.text().map("sha256:".__add__)),
+            "extensions": st.one_of(JSON, st.fixed_dictionaries({"persistedQuery": JSON})),
         },
     ).map(lambda value: json.dumps(value).encode()),
 )
@@ -188,7 +190,10 @@ CONTENT_TYPES = st.sampled_from(
     method=st.sampled_from(["POST", "GET", "PUT", "DELETE", "PATCH", "OPTIONS"]),
     body=BODIES,
     content_type=CONTENT_TYPES,
-    params=st.dictionaries(st.sampled_from(["query", "variables", "operationName"]), st.text()),
+    params=st.dictionaries(
+        st.sampled_from(["query", "variables", "operationName", "documentId", "extensions"]),
+        st.text(),
+    ),
     authorization=st.one_of(st.none(), st.just("valid"), st.text(max_size=40)),
 )
 async def test_hostile_http_requests_get_client_errors_with_codes(

