@@ -15,7 +15,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from api import changes_cli, imports
+from api import changes_cli, imports, schema_cli
 from api.auth import mint_dev_token
 from api.demo import demo_examples, load_for_serve, write_demo
 from api.keytool import keys, token
@@ -209,6 +209,7 @@ app.command()(token)
 app.command()(keys)
 app.command()(worker)
 app.add_typer(changes_cli.app, name="changes")
+app.add_typer(schema_cli.app, name="schema")
 
 
 @app.command()
