@@ -15,9 +15,10 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from api import changes_cli, imports
+from api import changes_cli, imports, schema_cli
 from api.auth import mint_dev_token
 from api.demo import demo_examples, load_for_serve, write_demo
+from api.graphiql_tabs import declared_roles
 from api.keytool import keys, token
 from api.runtime import Commands, database_url, prepare, stops_embedded_database
 from api.settings import Settings
@@ -96,13 +97,15 @@ def _announce(
     address = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/graphql"
     lines = ["", "Västfolket API"]
     if settings.jwt_public_keys is None:
+        roles = declared_roles()  # so that every example GraphiQL opens runs with it
         token = mint_dev_token(
-            settings, subject="developer", tier=Tier.RELATIONS, organisation="1480"
+            settings, subject="developer", tier=Tier.RELATIONS, organisation="1480", roles=roles
         )
         headers = quote(json.dumps({"Authorization": f"Bearer {token}"}))
         lines += [
             f"  GraphiQL (token filled in): {address}?headers={headers}",
             f"  Development token, tier RELATIONS, valid 8 h: {token}",
+            f"  Its roles: {', '.join(roles)}; the docs' examples open in GraphiQL's tabs.",
             f"  More tokens: {cli_command()} token --tier BASIC --sub your.name --org 1480",
         ]
     else:
@@ -209,6 +212,7 @@ app.command()(token)
 app.command()(keys)
 app.command()(worker)
 app.add_typer(changes_cli.app, name="changes")
+app.add_typer(schema_cli.app, name="schema")
 
 
 @app.command()

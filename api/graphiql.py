@@ -1,16 +1,20 @@
-"""GraphiQL's page: its browser code served by the API, and the query it opens with.
+"""GraphiQL's page: its browser code served by the API, and the tabs it opens with.
 
 The page loads React and GraphiQL from the API itself (``static/vendor``, unmodified
-copies of the npm builds Strawberry's page names), so it works without the internet.
+copies of the npm builds Strawberry's page names), so it works without the internet; its
+own script (``static/graphiql.js``) takes the place of the one on Strawberry's page.
 
-It opens on an example lookup. The page is served without a token, so a number read
-from the register is shown only on a development server (tokens signed with the
-development key, a demo register); any other server shows Skatteverket's well-known test
-number instead.
+It opens on an example lookup, with how to get a token. The page is served without a
+token, so a number read from the register is shown only on a development server (tokens
+signed with the development key, a demo register); any other server shows Skatteverket's
+well-known test number instead. A development server also opens each of the docs'
+example operations in a tab of its own (``api/graphiql_tabs.py``) and lets the address
+fill in the headers, as the one ``vastfolket serve`` prints does with its token.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
@@ -20,6 +24,7 @@ import asyncpg
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from api.graphiql_tabs import example_tabs
 from api.startup import cli_command
 from resolvers.development import DEMO_DATA, DevelopmentOnly, development_only
 from resolvers.domain.personnummer import Personnummer
@@ -27,9 +32,13 @@ from resolvers.domain.personnummer import Personnummer
 logger = logging.getLogger("vastfolket.api")
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
+SCRIPT = VENDOR_DIR.with_name("graphiql.js")
 VENDOR_PATH = "/static/vendor"
 # Strawberry's page names each asset by its npm package, version and path on this CDN.
 _CDN_ASSET = re.compile(r"https://unpkg\.com/([\w@./-]+)")
+# Strawberry's own script on its page, which ours replaces.
+_INLINE_SCRIPT = re.compile(r"<script>\s*const EXAMPLE_QUERY = `.*?</script>", re.S)
+_PAGE = 'const PAGE = {"tabs": [], "headersFromAddress": false};'
 
 # Skatteverket's well-known test number, used when the register has no example.
 FALLBACK_PERSONNUMMER = "191212121212"
@@ -42,11 +51,15 @@ _DEVELOPMENT_HELP = """#
 # needs a token in Headers (below):
 #   {"Authorization": "Bearer <token>"}
 # The address `vastfolket serve` printed has a development
-# token filled in there. More tokens:
+# token filled in there, in every tab. More tokens:
 #   {cli} token --tier RELATIONS --sub your.name --org 1480
 # Fields above your tier come back null with a FORBIDDEN
 # error; the rest answers. More numbers to try:
 #   {cli} demo-data --examples
+"""
+# Where the docs are installed (a checkout), they open in the other tabs.
+_EXAMPLES_HELP = """# The other tabs hold the docs' examples (docs/*.md); the
+# token `vastfolket serve` printed has every role they need.
 """
 
 _PRODUCTION_HELP = """#
@@ -58,7 +71,7 @@ _PRODUCTION_HELP = """#
 """
 
 _LOOKUP = """
-query Person($personnummer: String! = "%s") {
+query FirstLookup($personnummer: String! = "%s") {
   person(personnummer: $personnummer) {
     __typename
     ... on Person {
@@ -80,33 +93,63 @@ query Person($personnummer: String! = "%s") {
 """
 
 # The opening texts, with %s for the number.
-_QUERY = _TITLE + _DEVELOPMENT_HELP.replace("{cli}", cli_command()) + _LOOKUP
+_QUERY = _TITLE + _DEVELOPMENT_HELP.replace("{cli}", cli_command()) + _EXAMPLES_HELP + _LOOKUP
 _PRODUCTION_QUERY = _TITLE + _PRODUCTION_HELP + _LOOKUP
 
-_cached: str | None = None
+
+class GraphiQLPage:
+    """The page a server serves, made once (its numbers are read from the register)."""
+
+    def __init__(self, html: str, *, development: bool) -> None:
+        """``html``: Strawberry's page; ``development``: a development server."""
+        self.template = explorer_page(offline_page(html))
+        self.development = development
+        self._page: str | None = None
+
+    async def render(self, pool: asyncpg.Pool) -> str:
+        if self._page is None:
+            self._page = await self._made(pool)
+        return self._page
+
+    async def _made(self, pool: asyncpg.Pool) -> str:
+        if not self.development:
+            query = _PRODUCTION_QUERY % Personnummer(FALLBACK_PERSONNUMMER).short()
+            return with_default_query(self.template, query)
+        numbers = await _numbers(pool)
+        found = numbers.get("child_with_two_guardians") or numbers.get("ordinary_adult")
+        query = _QUERY % Personnummer(found[0] if found else FALLBACK_PERSONNUMMER).short()
+        tabs = example_tabs(lambda kind: (numbers.get(kind) or [FALLBACK_PERSONNUMMER])[0])
+        if not tabs:
+            query = query.replace(_EXAMPLES_HELP, "")
+        page = {"tabs": tabs, "headersFromAddress": True}
+        return with_default_query(with_page(self.template, page), query)
 
 
-async def default_query(pool: asyncpg.Pool, *, from_register: bool) -> str:
-    global _cached
-    if not from_register:
-        return _PRODUCTION_QUERY % Personnummer(FALLBACK_PERSONNUMMER).short()
-    if _cached is None:
-        _cached = _QUERY % Personnummer(await _example(pool)).short()
-    return _cached
-
-
-async def _example(pool: asyncpg.Pool) -> str:
-    """A number from the register, picked as the demo picks its examples; the fallback
-    on an install without the demo's code (a wheel with the development key)."""
+async def _numbers(pool: asyncpg.Pool) -> dict[str, list[str]]:
+    """Numbers from the register by kind, picked as the demo picks its examples; none on
+    an install without the demo's code (a wheel with the development key)."""
     try:
         with development_only(DEMO_DATA):
             from resolvers.dev.demo import examples
     except DevelopmentOnly:
-        return FALLBACK_PERSONNUMMER
+        return {}
     async with pool.acquire() as connection:
-        found = await examples(connection)
-    numbers = found.get("child_with_two_guardians") or found.get("ordinary_adult") or []
-    return numbers[0] if numbers else FALLBACK_PERSONNUMMER
+        return dict(await examples(connection))
+
+
+def explorer_page(html: str) -> str:
+    """Strawberry's page with our script in place of its own."""
+    script = SCRIPT.read_text(encoding="utf-8")
+    page, replaced = _INLINE_SCRIPT.subn(lambda _: f"<script>\n{script}</script>", html, count=1)
+    if not replaced:  # a Strawberry upgrade changed its page
+        raise RuntimeError(f"GraphiQL's page has no script for {SCRIPT} to replace")
+    return page
+
+
+def with_page(html: str, page: dict[str, object]) -> str:
+    """The page with ``page`` as the script's ``PAGE`` (JSON, safe inside a script)."""
+    literal = json.dumps(page, ensure_ascii=False).replace("<", "\\u003c")
+    return html.replace(_PAGE, f"const PAGE = {literal};", 1)
 
 
 def with_default_query(html: str, query: str) -> str:

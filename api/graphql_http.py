@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.documents import BadRequest, Documents, Parts, request_parts
-from api.graphiql import default_query, offline_page, with_default_query
+from api.graphiql import GraphiQLPage
 from api.operation import Outcome, Pipeline, Transport
 from resolvers.domain.text import blank, unprintable
 from resolvers.selections.orders import Policy
@@ -67,8 +67,9 @@ class GraphQLEndpoint:
         example_from_register: bool = False,
         selections: Policy | None = None,
     ) -> None:
-        """``example_from_register``: GraphiQL opens on a number from the register (only
-        for a development server: the page is served without a token)."""
+        """``example_from_register``: GraphiQL opens on a number from the register, beside
+        the docs' examples (only for a development server: the page is served without a
+        token)."""
         self.engine = engine
         self.pipeline = Pipeline(
             engine,
@@ -76,8 +77,9 @@ class GraphQLEndpoint:
             access_log_timeout=access_log_timeout,
             selections=selections,
         )
-        self.example_from_register = example_from_register
-        self.graphiql_html = offline_page(get_graphql_ide_html(graphql_ide="graphiql"))
+        self.graphiql_page = GraphiQLPage(
+            get_graphql_ide_html(graphql_ide="graphiql"), development=example_from_register
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -102,10 +104,7 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def graphiql(self, request: Request) -> Response:
-        query = await default_query(
-            request.app.state.database.read, from_register=self.example_from_register
-        )
-        return HTMLResponse(with_default_query(self.graphiql_html, query))
+        return HTMLResponse(await self.graphiql_page.render(request.app.state.database.read))
 
     async def answer(self, request: Request) -> Response:
         parts = await _parameters(request)

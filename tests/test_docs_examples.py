@@ -1,28 +1,26 @@
 """Every GraphQL query in the docs runs against the demo register and finds what it says.
 
-The examples are read from README.md and docs/*.md, so a new one is checked as soon as it
-is written. An HTML comment just above an example (``<!-- example: {...} -->``; the
-convention is described in docs/queries.md) says what it runs with and what it must
-find: the check lives beside the text it checks. The register is the one ``vastfolket
-serve`` loads on first run (the default size and seed, drawn as of today, imported from
-its Navet files), with the Skatteverket simulator as its fallback.
+The examples are read from README.md and docs/*.md (``api/examples.py``, which GraphiQL's
+example tabs read too), so a new one is checked as soon as it is written. An HTML comment
+just above an example (``<!-- example: {...} -->``; the convention is described in
+docs/queries.md) says what it runs with and what it must find: the check lives beside the
+text it checks. The register is the one ``vastfolket serve`` loads on first run (the
+default size and seed, drawn as of today, imported from its Navet files), with the
+Skatteverket simulator as its fallback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 from api.auth import mint_dev_token
+from api.examples import Example, doc_examples, filled
 from api.settings import Settings
 from resolvers.db import create_pool
 from resolvers.dev import demo
@@ -31,60 +29,14 @@ from resolvers.domain.access import Tier
 from tests.conftest import Api, _fresh_database
 from tests.test_skatteverket import serving
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```graphql\n(.*?)^```", re.DOTALL | re.MULTILINE)
-MARKER = re.compile(r"<!--\s*example:((?:(?!<!--).)*?)-->\s*\Z", re.DOTALL)  # just above
-PLACEHOLDER = re.compile(r"<([a-z_]+)>")  # a kind of `vastfolket demo-data --examples`
 MISSING = object()
 DATABASE = "vastfolket_docs"
+EXAMPLES = [example for example in doc_examples() if example.is_query]
 
 
-@dataclass(frozen=True)
-class Example:
-    where: str  # file:line of the fence
-    query: str
-    marker: dict[str, Any]
-
-
-def _is_query(text: str) -> bool:
-    """True for a query; a block that does not parse counts too, so that it fails."""
-    try:
-        definitions = parse(text).definitions
-    except GraphQLError:
-        return True
-    return all(
-        isinstance(d, OperationDefinitionNode) and d.operation is OperationType.QUERY
-        for d in definitions
-    )
-
-
-def doc_examples() -> list[Example]:
-    found = []
-    for path in DOCUMENTS:
-        text = path.read_text(encoding="utf-8")
-        for fence in FENCE.finditer(text):
-            if not _is_query(fence[1]):
-                continue
-            marker = MARKER.search(text, 0, fence.start())
-            line = text.count("\n", 0, fence.start()) + 1
-            where = f"{path.relative_to(ROOT)}:{line}"
-            found.append(Example(where, fence[1], json.loads(marker[1]) if marker else {}))
-    return found
-
-
-EXAMPLES = doc_examples()
-
-
-def filled(value: Any, numbers: dict[str, list[str]]) -> Any:
+def demo_filled(value: Any, numbers: dict[str, list[str]]) -> Any:
     """``value`` with each ``<kind>`` replaced by the first demo number of that kind."""
-    if isinstance(value, str):
-        return PLACEHOLDER.sub(lambda kind: numbers[kind[1]][0], value)
-    if isinstance(value, dict):
-        return {key: filled(item, numbers) for key, item in value.items()}
-    if isinstance(value, list):
-        return [filled(item, numbers) for item in value]
-    return value
+    return filled(value, lambda kind: numbers[kind][0])
 
 
 def mismatches(expected: Any, actual: Any, path: str = "data") -> list[str]:
@@ -139,7 +91,7 @@ class DemoApi:
         request = {"query": query, "variables": variables}
         response = await self.api.client.post(
             "/graphql",
-            json=filled(request, self.numbers),
+            json=demo_filled(request, self.numbers),
             headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 200, (example.where, response.text)
@@ -207,10 +159,10 @@ def test_the_checks_see_a_miss() -> None:
 async def test_doc_example_finds_what_the_text_says(demo_api: DemoApi, example: Example) -> None:
     for query in example.marker.get("given", []):
         await demo_api.ask(example, query, {})
-    for run in example.marker.get("runs", [example.marker]):
+    for run in example.runs:
         body = await demo_api.ask(example, example.query, run.get("variables", {}))
         if "expect" in run:
-            problems = mismatches(filled(run["expect"], demo_api.numbers), body["data"])
+            problems = mismatches(demo_filled(run["expect"], demo_api.numbers), body["data"])
         else:
             problems = finds_nothing(body["data"])
         assert problems == [], (example.where, run.get("variables"), problems)

@@ -1,20 +1,29 @@
-"""GraphiQL works with no internet: a real browser, every outside request refused."""
+"""GraphiQL works with no internet (a real browser, every outside request refused), and a
+development server opens each of the docs' examples in a tab that runs with one click."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect, sync_playwright
 
+from api.app import create_app
+from api.examples import doc_examples
+from api.settings import Settings
+from resolvers.domain.personnummer import Personnummer
+from tests import factories
 from tests.running import SCRIPT, Server, free_port, newcomer_env, scratch_dir
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -104,6 +113,117 @@ def test_graphiql_runs_its_default_query_without_the_internet(
     assert errors == []
     # What the page says fits what it does: the token is already there.
     assert "filled in" in editor
+
+
+def operation_names() -> list[str]:
+    """The name each docs example's tab is titled with."""
+    names = [
+        re.search(r"^(?:query|mutation|subscription) (\w+)", e.query, re.M) for e in doc_examples()
+    ]
+    assert all(names), "a docs example has no operation name: its tab would be <untitled>"
+    return [name.group(1) for name in names if name]
+
+
+def first_cursor(address: str) -> str:
+    """The first event's cursor, read with the token the address fills in."""
+    headers = json.loads(parse_qs(urlsplit(address).query)["headers"][0])
+    page = httpx.post(
+        address.split("?")[0],
+        json={"query": "{ changes(first: 1) { edges { node { cursor } } } }"},
+        headers=headers,
+    ).json()
+    return str(page["data"]["changes"]["edges"][0]["node"]["cursor"])
+
+
+def select_tab(page: Page, names: list[str], name: str) -> None:
+    """Open the example's tab, as a person does: GraphiQL takes the operation to run from
+    the editor 100 ms after it changes (a debounce), and no one clicks ▶ sooner."""
+    page.locator(f"#graphiql-session-tab-{1 + names.index(name)}").click()
+    expect(page.locator(".graphiql-query-editor")).to_contain_text(f" {name}")
+    page.wait_for_timeout(300)
+
+
+def test_the_docs_examples_open_in_tabs_that_run_with_one_click(
+    chromium: str, graphiql_address: str
+) -> None:
+    outside: list[str] = []
+    errors: list[str] = []
+    names = operation_names()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            open_page(page, graphiql_address, outside, errors)
+            tabs = page.locator(".graphiql-tab")
+            expect(tabs).to_have_count(1 + len(names), timeout=30_000)
+            assert tabs.all_inner_texts() == ["FirstLookup", *names]
+            result = page.locator(".result-window")
+            # An example needing a role, run with the token the address filled in.
+            select_tab(page, names, "Preview")
+            page.locator(".graphiql-execute-button").click()
+            expect(result).to_contain_text('"count":', timeout=30_000)
+            # One whose variables hold a number from the register.
+            select_tab(page, names, "Person")
+            page.get_by_role("button", name="Variables").click()
+            expect(page.locator(".graphiql-editor-tool")).to_contain_text('"personnummer": "')
+            page.locator(".graphiql-execute-button").click()
+            expect(result).to_contain_text('"__typename": "Person"', timeout=30_000)
+            expect(result).not_to_contain_text('"errors"')
+            query = page.locator(".graphiql-query-editor").inner_text()
+            # The subscription, over WebSocket with the same headers, from the first event.
+            select_tab(page, names, "Follow")
+            page.get_by_role("button", name="Variables").click()
+            page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror").click()
+            page.keyboard.press("Control+A")
+            page.keyboard.type(json.dumps({"after": first_cursor(graphiql_address)}))
+            page.wait_for_timeout(300)
+            page.locator(".graphiql-execute-button").click()
+            expect(result).to_contain_text('"kind": "', timeout=30_000)
+        finally:
+            browser.close()
+    assert outside == [] and errors == []
+    assert "(from docs/queries.md)" in query
+
+
+def page_script(html: str) -> dict:
+    """What the page's script is given: its example tabs and where its headers come from."""
+    found = re.search(r"^const PAGE = (.*);$", html, re.M)
+    assert found is not None, html
+    return dict(json.loads(found.group(1)))
+
+
+async def first_page(settings: Settings, pool: asyncpg.Pool) -> str:
+    """GraphiQL's page as a new server first serves it (it is made once per server)."""
+    transport = httpx.ASGITransport(app=create_app(settings, pool=pool))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.get("/graphql")
+    assert page.status_code == 200
+    return page.text
+
+
+async def test_a_development_page_holds_the_docs_examples_as_the_docs_print_them(
+    settings: Settings, clean_db: asyncpg.Pool
+) -> None:
+    adult = await factories.person(clean_db, born=dt.date(1975, 3, 3))
+    given = page_script(await first_page(settings, clean_db))
+    assert given["headersFromAddress"] is True
+    tabs = given["tabs"]
+    assert len(tabs) == len(doc_examples()) >= 9
+    for example, tab in zip(doc_examples(), tabs, strict=True):
+        assert tab["query"].endswith(example.query), example.where
+        assert f"(from {example.where.partition(':')[0]})" in tab["query"].splitlines()[0]
+    access_log = next(tab for tab in tabs if "accessLog(" in tab["query"])
+    assert "--role audit" in access_log["query"]  # as the schema's @requiresRole says
+    assert json.loads(access_log["variables"]) == {"personnummer": adult}  # the register's
+
+
+async def test_a_production_page_holds_no_example_and_takes_no_headers_from_its_address(
+    settings: Settings, clean_db: asyncpg.Pool
+) -> None:
+    production = settings.model_copy(update={"jwt_public_keys": settings.public_keys_path})
+    page = await first_page(production, clean_db)
+    assert page_script(page) == {"tabs": [], "headersFromAddress": False}
+    assert Personnummer("191212121212").short() in page
 
 
 ASSET_TAG = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"[^>]*>', re.S)

@@ -44,6 +44,7 @@ def test_the_image_installs_graphiql_assets_and_migrations(context: Path, tmp_pa
     names = set(zipfile.ZipFile(wheel).namelist())
     page = get_graphql_ide_html(graphql_ide="graphiql")  # the assets Strawberry's page names
     wanted = [f"api/static/vendor/{asset}" for asset in re.findall(r"unpkg\.com/([^\"]+)", page)]
+    wanted.append("api/static/graphiql.js")  # the page's own script
     migrations = (ROOT / "resolvers" / "migrations").glob("*.sql")
     wanted += [path.relative_to(ROOT).as_posix() for path in migrations]
     assert len(wanted) > 7 and [name for name in wanted if name not in names] == []
