@@ -220,7 +220,10 @@ async def test_a_development_page_holds_the_docs_examples_as_the_docs_print_them
 async def test_a_production_page_holds_no_example_and_takes_no_headers_from_its_address(
     settings: Settings, clean_db: asyncpg.Pool
 ) -> None:
-    production = settings.model_copy(update={"jwt_public_keys": settings.public_keys_path})
+    # Verified tokens (production), with any document allowed: its GraphiQL still opens.
+    production = settings.model_copy(
+        update={"jwt_public_keys": settings.public_keys_path, "documents": "any"}
+    )
     page = await first_page(production, clean_db)
     assert page_script(page) == {"tabs": [], "headersFromAddress": False}
     assert Personnummer("191212121212").short() in page
