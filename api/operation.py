@@ -93,6 +93,17 @@ class Outcome(NamedTuple):
     disclosed: AccessRecord | None
     refusal: Refusal | None = None
 
+    @property
+    def request_error(self) -> bool:
+        """Nothing ran: the document did not parse or validate, a limit refused it, or
+        its variables or the operation it names were refused (GraphQL's request errors,
+        which HTTP may answer 400). Such an answer has no data and no error at a field;
+        a field's error always has a path, even one that nulled all of ``data``."""
+        result = self.result
+        if result is None or result.data is not None:
+            return False
+        return not any(error.path for error in result.errors or ())
+
 
 def outage_refusal(request_id: str, error: BaseException) -> Refusal:
     """An unreachable database, logged as an outage (a line, not a trace) and counted."""

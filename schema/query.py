@@ -59,7 +59,8 @@ class Query(ChangeQueries, SelectionQueries):
         "digits 0-9, with or without '-', '+' or a space; '+' means 100 years or older; "
         "a pasted dash or no-break space counts as '-' or a space). A number Skatteverket "
         "has replaced finds the person under their current number (`formerPersonnummer` "
-        "says so)."
+        "says so). Null only when the lookup failed (a malformed number, Skatteverket out "
+        "of reach): the error at its path says why, and the other fields stand."
     )
     async def person(
         self,
@@ -67,7 +68,7 @@ class Query(ChangeQueries, SelectionQueries):
         personnummer: Annotated[
             str, strawberry.argument(description="The number in any usual form.")
         ],
-    ) -> PersonResult:
+    ) -> PersonResult | None:
         return await person_by_number(info, arguments.number(personnummer, "personnummer"))
 
     @strawberry.field(
@@ -75,7 +76,7 @@ class Query(ChangeQueries, SelectionQueries):
         "[from, to], in number order. Bounds take any accepted form; their check digit "
         "is not required and they may lie in the future; a bound written without its century "
         "must be read in the other's century (else write both with 12 digits). "
-        "Samordningsnummer are never listed."
+        "Samordningsnummer are never listed. Null when refused (its error says why)."
     )
     async def persons_in_range(
         self,
@@ -88,7 +89,7 @@ class Query(ChangeQueries, SelectionQueries):
         after: Annotated[
             str | None, strawberry.argument(description="`endCursor` of the previous page.")
         ] = None,
-    ) -> PersonConnection:
+    ) -> PersonConnection | None:
         context = info.context
         check_page_size(first, context.limits.max_page_size)
         low, high = arguments.interval(from_, to)
@@ -101,7 +102,8 @@ class Query(ChangeQueries, SelectionQueries):
     @strawberry.field(
         description="Sök på namn — persons ranked by how well their name matches; "
         "case-insensitive, tolerant of missing diacritics (Asa finds Åsa) and small "
-        "misspellings. A search matching too many persons is refused: narrow it."
+        "misspellings. A search matching too many persons is refused: narrow it. Null "
+        "when refused (its error says why)."
     )
     async def search_persons(
         self,
@@ -126,7 +128,7 @@ class Query(ChangeQueries, SelectionQueries):
         after: Annotated[
             str | None, strawberry.argument(description="`endCursor` of the previous page.")
         ] = None,
-    ) -> PersonConnection:
+    ) -> PersonConnection | None:
         context = info.context
         check_page_size(first, context.limits.max_page_size)
         arguments.birth_years(birth_year_from, birth_year_to)

@@ -158,7 +158,10 @@ async def test_a_malformed_request_is_a_client_error_with_a_code(api: Api, body:
     response = await api.client.post(
         "/graphql",
         content=body,
-        headers={"Authorization": f"Bearer {api.token(Tier.BASIC)}"},
+        headers={
+            "Authorization": f"Bearer {api.token(Tier.BASIC)}",
+            "Content-Type": "application/json",
+        },
     )
     assert response.status_code == 400
     [error] = response.json()["errors"]

@@ -380,7 +380,10 @@ async def test_a_streamed_body_is_counted_as_it_arrives(api: Api) -> None:
     response = await api.client.post(
         "/graphql",
         content=chunks(),
-        headers={"Authorization": f"Bearer {api.token(Tier.BASIC)}"},
+        headers={
+            "Authorization": f"Bearer {api.token(Tier.BASIC)}",
+            "Content-Type": "application/json",
+        },
     )
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
@@ -388,7 +391,10 @@ async def test_a_streamed_body_is_counted_as_it_arrives(api: Api) -> None:
     small = await api.client.post(
         "/graphql",
         content=b'{"query": "{ viewer { subject } }"}',
-        headers={"Authorization": f"Bearer {api.token(Tier.BASIC)}"},
+        headers={
+            "Authorization": f"Bearer {api.token(Tier.BASIC)}",
+            "Content-Type": "application/json",
+        },
     )
     assert small.json() == {"data": {"viewer": {"subject": "tester"}}}
 

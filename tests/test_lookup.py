@@ -157,8 +157,9 @@ async def test_bad_number_is_a_clear_input_error(
     api: Api, clean_db: asyncpg.Pool, text: str, complaint: str
 ) -> None:
     body = await api.query(LOOKUP, {"pnr": text})
-    assert body["data"] is None
+    assert body["data"] == {"person": None}
     [error] = body["errors"]
+    assert error["path"] == ["person"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert complaint in error["message"]
 

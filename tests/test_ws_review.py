@@ -67,8 +67,8 @@ REFUSED = {
     "tokens": "{ " + "__typename " * 2001 + "}",
     "syntax": "{ person(",
     "unknown field": "{ nonsense }",
-    "bad number": '{ person(personnummer: "19801332-0000") { __typename } }',
 }
+BAD_NUMBER = '{ person(personnummer: "19801332-0000") { __typename } viewer { subject } }'
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +239,15 @@ async def test_a_query_refused_over_http_is_refused_alike_over_the_websocket(
     over_websocket = await _over_websocket(served, bearer, REFUSED[refused])
     assert over_websocket == over_http
     assert over_websocket["data"] is None and over_websocket["errors"], over_websocket
+
+
+async def test_a_field_error_over_http_is_answered_alike_over_the_websocket(
+    served: Served,
+) -> None:
+    """A malformed number fails its lookup only, the same way on both."""
+    bearer = served.token("limits", tier=Tier.RELATIONS, roles=())
+    over_http = await _over_http(served, bearer, BAD_NUMBER)
+    assert await _over_websocket(served, bearer, BAD_NUMBER) == over_http
+    assert over_http["data"] == {"person": None, "viewer": {"subject": "limits"}}
+    [error] = over_http["errors"]
+    assert (error["path"], error["extensions"]["code"]) == (["person"], "BAD_USER_INPUT")
