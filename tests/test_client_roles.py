@@ -74,6 +74,13 @@ async def criteria_of_two(served: Served) -> SelectionCriteria:
     )
 
 
+async def test_the_viewer_is_who_the_token_says(served: Served) -> None:
+    async with connect(served, "viewer", tier=Tier.EXTENDED, roles=("audit",)) as client:
+        viewer = await client.viewer()
+    assert (viewer.subject, viewer.tier, viewer.roles) == ("viewer", enums.Tier.EXTENDED, ["audit"])
+    assert viewer.organisation == "1480"
+
+
 async def test_an_auditor_reads_who_saw_a_person_and_in_which_case(served: Served) -> None:
     (number,) = fresh_numbers(1)
     await imported(served, person(number))

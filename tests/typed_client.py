@@ -6,8 +6,10 @@ them, so each also makes its change event."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +21,9 @@ from tests.importing import apply, changes, names, record
 from tests.subscribing import Served
 
 _posts = itertools.count(1)
+MANIFEST = (
+    Path(__file__).resolve().parent.parent / "clients" / "python" / "persisted-documents.json"
+)
 
 
 def connect(
@@ -63,3 +68,17 @@ class Sent:
     async def _record(self, request: httpx.Request) -> None:
         body = json.loads(request.content)
         self.operations.append((body["operationName"], body["query"]))
+
+    def ids(self) -> set[tuple[str, str]]:
+        """(name, sha256 of the text) of each operation sent."""
+        return {(name, _sha256(text)) for name, text in self.operations}
+
+
+def persisted() -> set[tuple[str, str]]:
+    """(name, id) of each operation in the persisted-documents manifest."""
+    operations = json.loads(MANIFEST.read_text(encoding="utf-8"))["operations"]
+    return {(operation["name"], operation["id"]) for operation in operations}
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
