@@ -311,10 +311,12 @@ class Client(VastfolketBaseClient):
 
     async def person(
         self, personnummer: str, **kwargs: Any
-    ) -> Union[
-        GetPersonPersonPerson,
-        GetPersonPersonProtectedPerson,
-        GetPersonPersonPersonNotFound,
+    ) -> Optional[
+        Union[
+            GetPersonPersonPerson,
+            GetPersonPersonProtectedPerson,
+            GetPersonPersonPersonNotFound,
+        ]
     ]:
         query = gql("""
             query GetPerson($personnummer: String!) {
@@ -391,10 +393,12 @@ class Client(VastfolketBaseClient):
 
     async def person_details(
         self, personnummer: str, **kwargs: Any
-    ) -> Union[
-        GetPersonDetailsPersonPerson,
-        GetPersonDetailsPersonProtectedPerson,
-        GetPersonDetailsPersonPersonNotFound,
+    ) -> Optional[
+        Union[
+            GetPersonDetailsPersonPerson,
+            GetPersonDetailsPersonProtectedPerson,
+            GetPersonDetailsPersonPersonNotFound,
+        ]
     ]:
         query = gql("""
             query GetPersonDetails($personnummer: String!) {
@@ -491,10 +495,12 @@ class Client(VastfolketBaseClient):
 
     async def person_with_relations(
         self, personnummer: str, **kwargs: Any
-    ) -> Union[
-        GetPersonWithRelationsPersonPerson,
-        GetPersonWithRelationsPersonProtectedPerson,
-        GetPersonWithRelationsPersonPersonNotFound,
+    ) -> Optional[
+        Union[
+            GetPersonWithRelationsPersonPerson,
+            GetPersonWithRelationsPersonProtectedPerson,
+            GetPersonWithRelationsPersonPersonNotFound,
+        ]
     ]:
         query = gql("""
             query GetPersonWithRelations($personnummer: String!) {
@@ -614,7 +620,7 @@ class Client(VastfolketBaseClient):
         first: Union[Optional[int], UnsetType] = UNSET,
         after: Union[Optional[str], UnsetType] = UNSET,
         **kwargs: Any,
-    ) -> GetPersonsInRangePersonsInRange:
+    ) -> Optional[GetPersonsInRangePersonsInRange]:
         query = gql("""
             query GetPersonsInRange($from: String!, $to: String!, $first: Int, $after: String) {
               personsInRange(from: $from, to: $to, first: $first, after: $after) {
@@ -706,7 +712,7 @@ class Client(VastfolketBaseClient):
         first: Union[Optional[int], UnsetType] = UNSET,
         after: Union[Optional[str], UnsetType] = UNSET,
         **kwargs: Any,
-    ) -> SearchPersonsSearchPersons:
+    ) -> Optional[SearchPersonsSearchPersons]:
         query = gql("""
             query SearchPersons($lastName: String!, $firstName: String, $birthYearFrom: Int, $birthYearTo: Int, $postalTown: String, $first: Int, $after: String) {
               searchPersons(
