@@ -8,7 +8,6 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import Any
 
 import httpx
