@@ -68,12 +68,18 @@ async def test_protection_purges_the_person_and_every_relation_to_them(
 async def test_a_protected_person_new_to_the_register_keeps_only_the_mark(
     register: asyncpg.Pool, database_url: str
 ) -> None:
-    a, relative = number(), number()
+    a, unnamed, relative = number(), number(), number()
     await apply(database_url, full_extract(record(relative, 1, relations=(relation("M", a),))))
-    await apply(database_url, changes(record(a, 2, protection=SEKRETESS)))
+    await apply(
+        database_url,
+        changes(record(a, 2, protection=SEKRETESS), record(unnamed, 3, protection=SKYDDAD)),
+    )
     await assert_purged(register, a, SEKRETESS)
-    # No receiver could hold them: an event would only list a protected person.
-    assert [e[0] for e in await events(register)] == [relative]
+    await assert_purged(register, unnamed, SKYDDAD)
+    # No receiver could hold the one no relation named: an event would only list a
+    # protected person. The relative's relation showed the other's number: receivers
+    # are told to purge it, and the relative is told nothing.
+    assert [e[:2] for e in await events(register)] == [(relative, "CREATED"), (a, "PROTECTED")]
 
 
 async def test_a_protected_person_stays_protected_on_other_records(

@@ -20,7 +20,7 @@ from contextlib import nullcontext
 
 import asyncpg
 
-from resolvers.imports import bulk, full, moves, numbers, pipeline, plan, rounds
+from resolvers.imports import bulk, full, moves, numbers, pipeline, plan, relatives, rounds
 from resolvers.imports.plan import Target
 from resolvers.imports.records import Record
 from resolvers.imports.rounds import Counts, add, no_counts
@@ -49,6 +49,7 @@ async def fill_new(
         await check(read)
         known = target.known_persons
         superseded = await _rewrite_doubled(connection, known)
+        await relatives.remember(connection, known)
         await connection.execute(full.PURGE_RELATIONS_TO_PROTECTED)
     created, protected, for_persons = await connection.fetchrow(full.WRITTEN_COUNTS, known)
     carried_before = await connection.fetchval(full.CARRIED_BEFORE, known) if known else 0
@@ -64,6 +65,7 @@ async def fill_new(
     add(counts, await numbers.apply_number_changes(connection, 1, target))
     counts["protected"] += await numbers.protect_under_former_numbers(connection, target)
     await moves.hide_protected(connection)
+    await relatives.tell(connection, target.file_id)
     return counts
 
 

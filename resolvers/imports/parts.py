@@ -65,9 +65,10 @@ def _columns(alias: str, columns: str) -> str:
     return ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
 
 
-def part_changed(table: str, staged: str, columns: str, part: str) -> str:
-    """Marks the round's updates whose ``part`` (addresses, relations) differs from what
-    ``table`` stores: the stored rows and the ``staged`` ones, compared as sets."""
+def _differ(table: str, staged: str, columns: str, part: str) -> str:
+    """``differ``: the rows of the round's updates whose ``part`` (addresses, relations)
+    differs from what ``table`` stores, the stored rows and the ``staged`` ones compared
+    as sets."""
     return f"""
 WITH stored AS (
     SELECT n.post_id, {_columns("s", columns)}
@@ -83,7 +84,12 @@ WITH stored AS (
     (SELECT * FROM stored EXCEPT ALL SELECT * FROM wanted)
     UNION ALL
     (SELECT * FROM wanted EXCEPT ALL SELECT * FROM stored)
-)
+)"""
+
+
+def part_changed(table: str, staged: str, columns: str, part: str) -> str:
+    """Marks the round's updates whose ``part`` differs from what ``table`` stores."""
+    return f"""{_differ(table, staged, columns, part)}
 UPDATE import_next
 SET {part}_changed = true
 WHERE post_id IN (SELECT post_id FROM differ)
@@ -149,6 +155,20 @@ WHERE n.new_relations
 ORDER BY n.post_id, {PREFERRED_RELATION}
 """
 
-RELATIONS_CHANGED = part_changed("relation", "import_relation", RELATION_COLUMNS, "relations")
+# As part_changed, keeping the relatives whose rows differ: the feed lists RELATIONS only
+# while one of them can be seen (migration 0015), so that a relation to someone protected
+# later in the file, or in a later one, tells nothing of them.
+RELATIONS_CHANGED = f"""{_differ("relation", "import_relation", RELATION_COLUMNS, "relations")}
+, changed AS (
+    SELECT post_id, array_agg(DISTINCT related_personnummer) AS relatives
+    FROM differ
+    GROUP BY post_id
+)
+UPDATE import_next AS n
+SET relations_changed = true,
+    relatives = c.relatives
+FROM changed AS c
+WHERE n.post_id = c.post_id
+"""
 
 ANALYZE_PARTS = "ANALYZE import_address, import_relation"

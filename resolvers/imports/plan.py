@@ -124,6 +124,7 @@ SELECT
         AND n.deregistration_code IS DISTINCT FROM p.deregistration_code AS deregistered,
     false AS addresses_changed,
     false AS relations_changed,
+    NULL::text[] AS relatives,
     NULL::text AS event,
     NULL::text[] AS parts
 FROM (

@@ -5,14 +5,15 @@ decide each record's action (``plan``), write what protects and what leaves, wor
 person each changing record leaves and which parts changed (``parts``), write persons,
 addresses and relations, then the round's events in PostId order (``writes``), then the
 round's number changes (``numbers``); at the end, what the feed keeps of number changes
-whose person ends the file protected (``moves``).
+whose person ends the file protected (``moves``), and a ``PROTECTED`` for each number
+shown only as a relative that the file protected (``relatives``).
 """
 
 from __future__ import annotations
 
 import asyncpg
 
-from resolvers.imports import moves, numbers, parts, plan, writes
+from resolvers.imports import moves, numbers, parts, plan, relatives, writes
 from resolvers.imports.plan import Target
 
 # What each (action, event) of a record counts as.
@@ -60,6 +61,7 @@ async def apply_rounds(connection: asyncpg.Connection, target: Target) -> Counts
     """Apply the staged records in rounds; the counts of what they did."""
     counts = no_counts()
     await moves.start(connection)
+    await relatives.remember(connection, target.known_persons)
     await connection.execute(plan.LATER_RECORDS)
     last = await connection.fetchval(plan.LAST_ROUND)
     for turn in range(1, last + 1):
@@ -67,6 +69,7 @@ async def apply_rounds(connection: asyncpg.Connection, target: Target) -> Counts
         add(counts, await numbers.apply_number_changes(connection, turn, target))
     counts["protected"] += await numbers.protect_under_former_numbers(connection, target)
     await moves.hide_protected(connection)
+    await relatives.tell(connection, target.file_id)
     return counts
 
 

@@ -149,20 +149,25 @@ DELETE_RELATIONS, INSERT_RELATIONS = part_replaced(
 # protected person new to the register gets none: it would list them). An event
 # names the registered municipality it took the person out of: the one they left, or
 # had before a protection purged it, or before their addresses changed to another or
-# to none (``parts.MUNICIPALITY``; import_plan read it before the round wrote).
+# to none (``parts.MUNICIPALITY``; import_plan read it before the round wrote). A
+# CHANGED naming RELATIONS keeps the relatives whose rows changed: the feed lists the
+# part while one of them can be seen (migration 0015).
 ROUND_EVENTS = f"""
 INSERT INTO change_event (
-    personnummer, kind, parts, recorded_at, post_id, import_file_id, municipality_before
+    personnummer, kind, parts, relatives, recorded_at, post_id, import_file_id,
+    municipality_before
 )
-SELECT e.personnummer, e.kind, e.parts, e.recorded_at, e.post_id, $1, e.municipality_before
+SELECT e.personnummer, e.kind, e.parts, e.relatives, e.recorded_at, e.post_id, $1,
+    e.municipality_before
 FROM (
     SELECT pl.post_id AS turn, pl.personnummer, 'PROTECTED' AS kind, NULL::text[] AS parts,
-        NULL::timestamp AS recorded_at, NULL::bigint AS post_id, pl.municipality_before
+        NULL::text[] AS relatives, NULL::timestamp AS recorded_at, NULL::bigint AS post_id,
+        pl.municipality_before
     FROM import_plan AS pl
     WHERE pl.action = 'PROTECT'
       AND pl.person_id <= $2
     UNION ALL
-    SELECT pl.post_id, pl.personnummer, 'LEFT', NULL, r.changed_at, r.post_id,
+    SELECT pl.post_id, pl.personnummer, 'LEFT', NULL, NULL, r.changed_at, r.post_id,
         pl.municipality_before
     FROM import_plan AS pl
     JOIN import_record AS r ON r.post_id = pl.post_id
@@ -170,7 +175,7 @@ FROM (
       AND pl.stored_protection IS NULL
     UNION ALL
     SELECT n.post_id, n.personnummer, n.event, CASE WHEN n.event = 'CHANGED' THEN n.parts END,
-        n.changed_at, n.post_id,
+        CASE WHEN n.event = 'CHANGED' THEN n.relatives END, n.changed_at, n.post_id,
         CASE WHEN n.addresses_changed
             THEN nullif(n.municipality_before, {registered_in("n.person_id")}) END
     FROM import_next AS n
@@ -181,7 +186,8 @@ ORDER BY e.turn
 
 # Lifting a protection restores the relatives' rows pointing back at the person, as the
 # person's own record implies them (docs/imports.md), with a CHANGED event for each
-# relative who got one. $1: the ledger row of the file.
+# relative who got one, naming the person as the relative it is about (protected again
+# later, the feed lists nothing of it). $1: the ledger row of the file.
 LIFTED_RELATIONS = f"""
 WITH restored AS (
     INSERT INTO relation (person_id, {RELATION_COLUMNS})
@@ -204,11 +210,15 @@ WITH restored AS (
       AND q.protection IS NULL
     ORDER BY n.post_id
     ON CONFLICT DO NOTHING
-    RETURNING person_id
+    RETURNING person_id, related_personnummer
 )
-INSERT INTO change_event (personnummer, kind, parts, import_file_id)
-SELECT q.personnummer, 'CHANGED', ARRAY['RELATIONS'], $1
-FROM (SELECT DISTINCT person_id FROM restored) AS r
+INSERT INTO change_event (personnummer, kind, parts, relatives, import_file_id)
+SELECT q.personnummer, 'CHANGED', ARRAY['RELATIONS'], r.relatives, $1
+FROM (
+    SELECT person_id, array_agg(DISTINCT related_personnummer) AS relatives
+    FROM restored
+    GROUP BY person_id
+) AS r
 JOIN person AS q ON q.id = r.person_id
 ORDER BY q.personnummer
 """
