@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import asyncpg
+import httpx
 import pytest
 from vastfolket_client import (
     GetPersonWithRelations,
@@ -33,7 +34,7 @@ from resolvers.domain.access import Tier
 from resolvers.imports.records import SEKRETESS
 from tests.importing import relation
 from tests.subscribing import ROLE, Served, fresh_numbers, owner, serving
-from tests.typed_client import Sent, connect, imported, persisted, person
+from tests.typed_client import TRUSTED, Sent, connect, imported, persisted, person
 from tests.upstream import Upstream
 
 __all__ = ["owner"]  # a fixture of tests/subscribing.py
@@ -52,6 +53,7 @@ def served(
         tmp_path_factory,
         "vastfolket_client",
         VASTFOLKET_SKATTEVERKET_URL=simulator.url,
+        **TRUSTED,
     ) as running:
         yield running
 
@@ -67,6 +69,23 @@ async def test_every_tier_looks_a_person_up_as_a_typed_person(served: Served) ->
     assert found.registered_address is not None
     assert found.registered_address.postal_town == "GÖTEBORG"
     assert found.mailing_address is not None and found.mailing_address.lines
+
+
+async def test_the_server_runs_the_clients_documents_and_refuses_any_other(
+    served: Served,
+) -> None:
+    (number,) = fresh_numbers(1)
+    await imported(served, person(number, last="Ek"))
+    async with connect(served, tier=Tier.BASIC) as client:
+        assert isinstance(await client.person(personnummer=number), Person)
+    ad_hoc = "query ($p: String!) { person(personnummer: $p) { __typename } }"
+    headers = {"Authorization": f"Bearer {served.token('ad-hoc', tier=Tier.BASIC)}"}
+    async with httpx.AsyncClient(base_url=served.server.base) as raw:
+        answer = await raw.post(
+            "/graphql", json={"query": ad_hoc, "variables": {"p": number}}, headers=headers
+        )
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
 
 
 async def test_relations_asked_by_a_basic_caller_raise_forbidden_with_the_rest_kept(

@@ -15,7 +15,7 @@ from vastfolket_client.errors import Forbidden, SubscriptionClosed
 from resolvers.domain.access import Tier
 from resolvers.imports.records import SKYDDAD
 from tests.subscribing import Served, fresh_numbers, serving
-from tests.typed_client import connect, imported, person
+from tests.typed_client import TRUSTED, connect, imported, person
 
 FEED = ("feed",)
 CREATED = enums.ChangeKind.CREATED
@@ -25,7 +25,9 @@ CREATED = enums.ChangeKind.CREATED
 def served(
     server_uri: str, engine: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    with serving(server_uri, engine, tmp_path_factory, "vastfolket_client_feed") as running:
+    with serving(
+        server_uri, engine, tmp_path_factory, "vastfolket_client_feed", **TRUSTED
+    ) as running:
         yield running
 
 

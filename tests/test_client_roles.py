@@ -22,7 +22,7 @@ from api.worker import STARTED
 from resolvers.domain.access import Tier
 from tests.running import Server, fresh_env
 from tests.subscribing import Served, fresh_numbers, serving
-from tests.typed_client import born, connect, imported, person
+from tests.typed_client import TRUSTED, born, connect, imported, person
 
 SELECTION = ("selection",)
 FIELDS = [enums.SelectionField.PERSONNUMMER, enums.SelectionField.LAST_NAME]
@@ -39,6 +39,7 @@ def served(
         tmp_path_factory,
         "vastfolket_client_roles",
         VASTFOLKET_SELECTION_MAX_ACTIVE_ORDERS="2",
+        **TRUSTED,
     ) as running:
         yield running
 

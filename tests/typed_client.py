@@ -24,6 +24,8 @@ _posts = itertools.count(1)
 MANIFEST = (
     Path(__file__).resolve().parent.parent / "clients" / "python" / "persisted-documents.json"
 )
+# As in production: the server runs only the documents of the client's manifest.
+TRUSTED = {"VASTFOLKET_DOCUMENTS": "trusted", "VASTFOLKET_DOCUMENT_MANIFEST": str(MANIFEST)}
 
 
 def connect(
