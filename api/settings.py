@@ -250,8 +250,9 @@ class Settings(BaseSettings):
     )
     document_manifest: Path | None = Field(
         default=None,
-        description="Apollo's persisted-query manifest (JSON) of the trusted documents; "
-        "required in trusted mode, optional in 'any' (its documents then run by id too).",
+        description="Apollo's persisted-query manifest (JSON) of the trusted documents, or "
+        "a directory of such manifests (*.json, one per client's build); required in "
+        "trusted mode, optional in 'any' (its documents then run by id too).",
     )
 
     engine: Literal["fast", "stock"] = Field(

@@ -123,8 +123,9 @@ def load_public_keys(settings: Settings) -> PublicKeys:
 
 
 def load_manifest(settings: Settings) -> list[manifest.Entry]:
-    """The trusted documents, from the manifest checked entry by entry; none when no
-    manifest is named, which only the 'any' mode allows."""
+    """The trusted documents, from the manifest (or every manifest of a directory)
+    checked entry by entry; none when no manifest is named, which only the 'any' mode
+    allows."""
     path = settings.document_manifest
     if path is None:
         if not settings.trusted_documents:
@@ -139,10 +140,17 @@ def load_manifest(settings: Settings) -> list[manifest.Entry]:
             f"{why} need VASTFOLKET_DOCUMENT_MANIFEST: name the manifest of the clients' "
             "documents, or set VASTFOLKET_DOCUMENTS=any to run any document"
         )
-    try:
-        return manifest.load(path)
-    except manifest.ManifestError as error:
-        raise StartupError(f"VASTFOLKET_DOCUMENT_MANIFEST={path}: {error}") from None
+    # A directory: the manifests of several clients' builds, each a file of its own.
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if not files:
+        raise StartupError(f"VASTFOLKET_DOCUMENT_MANIFEST={path}: the directory holds no *.json")
+    entries: list[manifest.Entry] = []
+    for file in files:
+        try:
+            entries += manifest.load(file)
+        except manifest.ManifestError as error:
+            raise StartupError(f"VASTFOLKET_DOCUMENT_MANIFEST={file}: {error}") from None
+    return entries
 
 
 def check_data_dir(settings: Settings) -> None:

@@ -65,6 +65,24 @@ def test_a_manifest_that_cannot_be_read_is_named(tmp_path: Path) -> None:
         load_manifest(Settings(document_manifest=tmp_path / "missing.json"))
 
 
+def test_a_directory_of_manifests_trusts_every_clients_documents(tmp_path: Path) -> None:
+    """Several systems, each built with its own documents: one manifest each."""
+    (tmp_path / "manifests").mkdir()
+    write_manifest(tmp_path / "manifests" / "journal.json", VIEWER)
+    write_manifest(tmp_path / "manifests" / "school.json", LOOKUP, VIEWER)
+    (tmp_path / "manifests" / "README.txt").write_text("not a manifest: not read")
+    settings = Settings(document_manifest=tmp_path / "manifests", documents="trusted")
+    documents = Documents(Engine(SCHEMA, Settings().limits()), load_manifest(settings))
+    for body in (VIEWER, LOOKUP):
+        assert documents.prepare(request_parts(by_id(body))).document is not None
+    (tmp_path / "manifests" / "broken.json").write_text(json.dumps(bad(type="mutation")))
+    with pytest.raises(StartupError, match=r"broken\.json: operations"):
+        load_manifest(settings)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(StartupError, match="holds no"):
+        load_manifest(Settings(document_manifest=tmp_path / "empty", documents="trusted"))
+
+
 def test_documents_are_trusted_by_default_only_where_tokens_are_verified_with_set_keys(
     tmp_path: Path,
 ) -> None:
