@@ -61,7 +61,8 @@ ORDER = """mutation O($c: SelectionCriteria!, $f: [SelectionField!]!) {
 STATUS = "query S($id: ID!) { selectionOrder(id: $id) { status rowCount checksum fileSize } }"
 # The birth date from which about ``$1`` visible persons are born (the quantile).
 SINCE = """
-SELECT percentile_disc(greatest(0, 1 - $1::float8 / count(*))) WITHIN GROUP (ORDER BY birth_date)
+SELECT percentile_disc(greatest(0, 1 - $1::float8 / (SELECT count(*) FROM visible_person)))
+    WITHIN GROUP (ORDER BY birth_date)
 FROM visible_person
 """
 
