@@ -1,4 +1,5 @@
-"""Every GraphQL query in the docs runs against the demo register and finds what it says.
+"""Every GraphQL query and mutation in the docs runs against the demo register and finds
+what it says.
 
 The examples are read from README.md and docs/*.md, so a new one is checked as soon as it
 is written. An HTML comment just above an example (``<!-- example: {...} -->``; the
@@ -47,14 +48,16 @@ class Example:
     marker: dict[str, Any]
 
 
-def _is_query(text: str) -> bool:
-    """True for a query; a block that does not parse counts too, so that it fails."""
+def _is_runnable(text: str) -> bool:
+    """True for a query or a mutation (a subscription needs a WebSocket); a block that
+    does not parse counts too, so that it fails."""
     try:
         definitions = parse(text).definitions
     except GraphQLError:
         return True
     return all(
-        isinstance(d, OperationDefinitionNode) and d.operation is OperationType.QUERY
+        isinstance(d, OperationDefinitionNode)
+        and d.operation in (OperationType.QUERY, OperationType.MUTATION)
         for d in definitions
     )
 
@@ -64,7 +67,7 @@ def doc_examples() -> list[Example]:
     for path in DOCUMENTS:
         text = path.read_text(encoding="utf-8")
         for fence in FENCE.finditer(text):
-            if not _is_query(fence[1]):
+            if not _is_runnable(fence[1]):
                 continue
             marker = MARKER.search(text, 0, fence.start())
             line = text.count("\n", 0, fence.start()) + 1
@@ -134,8 +137,9 @@ class DemoApi:
     async def ask(self, example: Example, query: str, variables: dict[str, Any]) -> dict:
         tier = Tier[example.marker.get("tier", "RELATIONS")]
         token = mint_dev_token(
-            self.api.settings, subject="docs", tier=tier, roles=example.marker.get("roles")
-        )
+            self.api.settings, subject="docs", tier=tier, roles=example.marker.get("roles"),
+            organisation=example.marker.get("organisation"),
+        )  # fmt: skip
         request = {"query": query, "variables": variables}
         response = await self.api.client.post(
             "/graphql",
