@@ -1,16 +1,20 @@
 """Selections' finer rules: a download's ranges (resumed with If-Range, a bad one refused
-with a code), a file's size past 32 bits, several root fields in one mutation, and the
-auditors' side — which orders included a person, and every organisation's orders
+with a code), a file's size past 32 bits, several root fields in one mutation, retrying
+within the cap, the price list an order keeps, the sweep of unfinished runs' files, and
+the auditors' side — which orders included a person, and every organisation's orders
 (docs/selections.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from decimal import Decimal
 
 import asyncpg
 import httpx
 import pytest
 
+from api.app import create_app
 from api.settings import Settings
 from resolvers.selections import sweep
 from tests.selections import ORDER_STATUS, Caller, caller, register
@@ -222,3 +226,48 @@ async def test_the_sweep_deletes_what_unfinished_runs_left_and_keeps_what_is_run
     assert (await caller.post(ORDER_STATUS, {"id": running}))["data"]["selectionOrder"][
         "status"
     ] == "RUNNING"
+
+
+async def test_an_order_keeps_the_price_list_it_was_placed_under_and_is_listed(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings,
+    engine: str,
+) -> None:  # fmt: skip
+    cheaper = settings.model_copy(
+        update={"engine": engine, "selection_handling_fee": Decimal("500"),
+                "selection_price_per_row": Decimal("2.00"), "selection_price_bands": []}
+    )  # fmt: skip
+    transport = httpx.ASGITransport(app=create_app(cheaper, pool=clean_db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        before = await Caller(client, cheaper).order(GÖTEBORG, FIELDS)  # the list then
+    after = await caller.order(GÖTEBORG, FIELDS)  # the list in force now
+    for order_id in (before, after):  # run after the change of list, by today's worker
+        await run_worker(clean_db, settings, order_id)
+    assert (await caller.status(before))["price"] == "504.00"  # 500 + 2 rows at 2.00
+    assert (await caller.status(after))["price"] == "1074.20"
+    listed = await caller.post("{ selectionOrders(first: 5) { id status price } }")
+    assert listed["data"]["selectionOrders"] == [
+        {"id": after, "status": "DONE", "price": "1074.20"},
+        {"id": before, "status": "DONE", "price": "504.00"},
+    ]
+
+
+async def test_two_runs_racing_for_one_order_complete_it_once_with_one_file(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
+) -> None:
+    """As two workers run one job when its heartbeat went stale under a live worker."""
+    order_id = await caller.order(GÖTEBORG, FIELDS)
+    await asyncio.gather(*(run_worker(clean_db, settings, order_id) for _ in "ab"))
+    status = await caller.status(order_id)
+    assert (status["status"], status["rowCount"]) == ("DONE", 2)
+    attempt = await clean_db.fetchval("SELECT attempt FROM selection_order")
+    assert attempt == 2  # both took it up; only the later one could mark it done
+    names = [path.name for path in settings.selection_files.iterdir()]
+    assert names == [f"{order_id}-2.csv"]
+    logged = await clean_db.fetchval(
+        "SELECT count(*) FROM access_request WHERE root_fields = 'selectionExport' AND "
+        "request_id = (SELECT request_id FROM selection_order WHERE id = $1)",
+        int(order_id),
+    )
+    assert logged == 1
+    body = (await caller.download(order_id)).content
+    assert hashlib.sha256(body).hexdigest() == status["checksum"]

@@ -30,7 +30,7 @@ from resolvers.audit import access_log
 from resolvers.db import database_unavailable
 from resolvers.domain.access import Tier, Viewer
 from resolvers.selections.criteria import SELECTED, Criteria
-from resolvers.selections.file import FileUnwritable, Sink, Superseded, export_of
+from resolvers.selections.file import Export, FileUnwritable, Sink, Superseded, export_of
 from resolvers.selections.price import PriceList
 from resolvers.selections.released import ROOT_FIELD
 
@@ -76,6 +76,9 @@ WHERE id = $1
   AND attempt = $2
   AND status = 'RUNNING'
 """
+
+# What stops a COPY whose export found it should stop (from its other connection).
+CANCEL_COPY = "SELECT pg_cancel_backend($1)"
 
 AGAIN = "retrySelectionOrder runs the order again."
 
@@ -143,12 +146,13 @@ async def _export(
         async def progress(rows: int) -> bool:
             return await reporter.fetchval(PROGRESS, order_id, attempt, rows) is not None
 
-        sink = Sink(part, export.first, export.header_lines, progress)
+        async def stop() -> None:
+            await reporter.execute(CANCEL_COPY, connection.get_server_pid())
+
+        sink = Sink(part, export.first, export.header_lines, progress, stop)
         try:
             async with connection.transaction(isolation="repeatable_read"):
-                status = await connection.copy_from_query(
-                    export.query, *parameters, output=sink.write, **export.options
-                )
+                status = await _copy(connection, export, parameters, sink)
                 sink.close()
                 rows = int(status.split()[-1])
                 await _log(connection, claim, order_id, parameters)
@@ -169,6 +173,22 @@ async def _export(
         finally:
             if not sink.file.closed:
                 sink.file.close()
+
+
+async def _copy(
+    connection: asyncpg.Connection, export: Export, parameters: list[Any], sink: Sink
+) -> str:
+    """COPY the rows into the sink; what stopped it, raised once the COPY has returned."""
+    try:
+        status = await connection.copy_from_query(
+            export.query, *parameters, output=sink.write, **export.options
+        )
+    except asyncpg.QueryCanceledError:
+        if sink.stopped is None:
+            raise
+    if sink.stopped is not None:
+        raise sink.stopped
+    return str(status)
 
 
 async def _log(

@@ -2,13 +2,18 @@
 statement and options) and the ``Sink`` the COPY streams into, which counts, hashes and
 reports the rows written as they pass, so the extract is never held in memory.
 
-A running export reports its rows at the first rows, then every ``PROGRESS_SECONDS``;
-a report that finds the attempt no longer holds the order (cancelled) raises
-``Superseded``, which aborts the COPY.
+A running export reports its rows at the first rows, then every ``PROGRESS_SECONDS``.
+Nothing is ever raised into the COPY: asyncpg, given an exception by its output while
+the server has already sent the COPY's end, waits for ever. What stops the export — a
+report finding the attempt no longer holds the order (``Superseded``), a file that
+cannot be written — is kept in ``stopped``, the rest of the rows dropped, and ``stop``
+asked to cancel the COPY (the server then ends it with an error); the export raises it
+once the COPY has returned.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -38,10 +43,12 @@ class Sink:
 
     def __init__(
         self, path: Path, first: bytes, header_lines: int,
-        progress: Callable[[int], Awaitable[bool]] | None,
+        progress: Callable[[int], Awaitable[bool]], stop: Callable[[], Awaitable[None]],
     ) -> None:  # fmt: skip
         self.path = path
         self.progress = progress
+        self.stop = stop
+        self.stopped: Exception | None = None
         self.reported = time.monotonic() - PROGRESS_SECONDS  # the first rows are reported
         self.digest = hashlib.sha256()
         self.size = 0
@@ -62,11 +69,20 @@ class Sink:
         self.lines += chunk.count(b"\n")
 
     async def write(self, chunk: bytes) -> None:
-        self.write_bytes(chunk)
-        if self.progress is not None and time.monotonic() - self.reported >= PROGRESS_SECONDS:
-            self.reported = time.monotonic()
-            if not await self.progress(max(self.lines, 0)):
-                raise Superseded  # aborts the COPY: the order was cancelled
+        """The COPY's output: never raises (see the module's doc)."""
+        if self.stopped is not None:
+            return
+        try:
+            self.write_bytes(chunk)
+            if time.monotonic() - self.reported >= PROGRESS_SECONDS:
+                self.reported = time.monotonic()
+                if not await self.progress(max(self.lines, 0)):
+                    raise Superseded  # cancelled, or taken up by a later attempt
+        except Exception as error:
+            self.stopped = error
+            # Not cancelled (its connection lost too): the COPY runs to its end, dropped.
+            with contextlib.suppress(Exception):
+                await self.stop()
 
     def close(self) -> None:
         try:
