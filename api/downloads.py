@@ -9,6 +9,10 @@ Starlette's ``FileResponse`` streams the file from the shared files directory, s
 API worker serves it, and answers ranges
 (``Range``, ``If-Range``: a broken download resumes). The checksum goes along in
 ``Repr-Digest`` (RFC 9530) and as the ETag, so a client can check what it assembled.
+A range the file cannot answer (malformed, or beyond its end) is refused before
+anything is logged or sent: 416 ``RANGE_NOT_SATISFIABLE`` with ``Content-Range: bytes
+*/size`` (RFC 9110 §15.5.17); a range of a unit other than bytes is ignored (§14.2) and
+the whole file sent.
 """
 
 from __future__ import annotations
@@ -16,16 +20,19 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable, Response
+from starlette.types import Receive, Scope, Send
 
 from api import audit
 from api.graphql_http import error_response, unauthenticated
-from resolvers.selections import export, fields, orders
+from resolvers.selections import fields, orders, released
 from schema.errors import (
     AUDIT_UNAVAILABLE,
     FORBIDDEN,
     NOT_FOUND,
+    RANGE_NOT_SATISFIABLE,
     SELECTION_EXPIRED,
     SELECTION_NOT_READY,
     SELECTION_WITHDRAWN,
@@ -34,6 +41,37 @@ from schema.selections.queries import SELECTION_ROLE
 
 MEDIA_TYPES = {"CSV": "text/csv; charset=utf-8", "NDJSON": "application/x-ndjson"}
 SUFFIXES = {"CSV": "csv", "NDJSON": "ndjson"}
+
+
+class SelectionFile(FileResponse):
+    """The file as Starlette streams it, its ranges checked first by Starlette's own
+    reading of them, so what is refused and what is served agree."""
+
+    ignore_range = False
+
+    def range_refusal(self, headers: Headers) -> Response | None:
+        """416 for a ``Range`` to be used that this file cannot answer; else None."""
+        asked, condition = headers.get("range"), headers.get("if-range")
+        assert self.stat_result is not None
+        size = self.stat_result.st_size
+        if asked is None or (condition is not None and not self._should_use_range(condition)):
+            return None  # no range, or the file changed since: the whole file goes
+        if asked.split("=", 1)[0].strip().lower() != "bytes":
+            self.ignore_range = True  # a unit not understood: ignored (RFC 9110 §14.2)
+            return None
+        try:
+            self._parse_range_header(asked, size)
+        except (MalformedRangeHeader, RangeNotSatisfiable):
+            message = f"Range {asked[:60]!r} does not fit the file of {size} bytes."
+            unsatisfied = {"Content-Range": f"bytes */{size}"}
+            return error_response(message, RANGE_NOT_SATISFIABLE, 416, **unsatisfied)
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.ignore_range:
+            kept = [(name, value) for name, value in scope["headers"] if name != b"range"]
+            scope = {**scope, "headers": kept}
+        await super().__call__(scope, receive, send)
 
 
 class Downloads:
@@ -47,7 +85,7 @@ class Downloads:
         """Whoever downloads is logged as seeing the file's persons, before it is sent
         (each request: a resumed range is a release too)."""
         request_id = request.scope["state"]["request_id"]
-        write = export.log_download(
+        write = released.log_download(
             request.app.state.database.write, order_id, request.user.viewer, request_id,
             timeout=self.access_log_timeout,
         )  # fmt: skip
@@ -67,34 +105,48 @@ class Downloads:
             row = await orders.one(request.app.state.database.write, order_id, viewer.organisation)
         if row is None:
             return error_response(f"No selection order {text[:20]}.", NOT_FOUND, 404)
-        path = self.files / row.file_name if row.file_name else None
-        if row.status == "EXPIRED" or (row.status == "DONE" and not (path and path.is_file())):
-            message = f"The file of order {row.id} has expired (kept until {row.expires_at})."
-            return error_response(message, SELECTION_EXPIRED, 410)
-        if row.status != "DONE" or path is None or row.checksum is None:
-            message = f"Order {row.id} is {row.status}: its file is not ready."
-            return error_response(message, SELECTION_NOT_READY, 409)
-        above = fields.beyond(tuple(row.fields), viewer.tier)
-        if above:  # the token's tier may have dropped since the order was placed
-            message = f"The file holds {', '.join(above)}, above the token's tier."
-            return error_response(message, FORBIDDEN, 403)
-        if await export.withdrawn(request.app.state.database.write, row.id):
-            message = (
-                f"The file of order {row.id} holds a person protected since it was written: "
-                "it is no longer served; order the selection again."
-            )
-            return error_response(message, SELECTION_WITHDRAWN, 410)
+        answer = await self._file(request, row)
+        if not isinstance(answer, SelectionFile):
+            return answer
+        refused = answer.range_refusal(request.headers)
+        if refused is not None:  # nothing sent: nothing logged
+            return refused
         if not await self._logged(request, row.id):
             message = (
                 "The access log cannot be written, so the file is not sent; try again "
                 f"shortly (request id {request.scope['state']['request_id']})."
             )
             return error_response(message, AUDIT_UNAVAILABLE, 503)
+        return answer
+
+    async def _file(self, request: Request, row: orders.OrderRow) -> Response:
+        """The order's file, or why it is not served to this caller."""
+        if row.status not in ("DONE", "EXPIRED") or not row.file_name or not row.checksum:
+            message = f"Order {row.id} is {row.status}: its file is not ready."
+            return error_response(message, SELECTION_NOT_READY, 409)
+        expired = f"The file of order {row.id} has expired (kept until {row.expires_at})."
+        if row.status == "EXPIRED":
+            return error_response(expired, SELECTION_EXPIRED, 410)
+        above = fields.beyond(tuple(row.fields), request.user.viewer.tier)
+        if above:  # the token's tier may have dropped since the order was placed
+            message = f"The file holds {', '.join(above)}, above the token's tier."
+            return error_response(message, FORBIDDEN, 403)
+        if await released.withdrawn(request.app.state.database.write, row.id):
+            message = (
+                f"The file of order {row.id} holds a person protected since it was written: "
+                "it is no longer served; order the selection again."
+            )
+            return error_response(message, SELECTION_WITHDRAWN, 410)
+        path = self.files / row.file_name
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # deleted by the sweep
+            return error_response(expired, SELECTION_EXPIRED, 410)
         digest = base64.b64encode(bytes.fromhex(row.checksum)).decode()
-        headers = {"Repr-Digest": f"sha-256=:{digest}:", "ETag": f'"{row.checksum}"'}
-        return FileResponse(
+        return SelectionFile(
             path,
             media_type=MEDIA_TYPES[row.format],
             filename=f"urval-{row.id}.{SUFFIXES[row.format]}",
-            headers=headers,
+            headers={"Repr-Digest": f"sha-256=:{digest}:", "ETag": f'"{row.checksum}"'},
+            stat_result=stat,
         )

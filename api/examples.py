@@ -42,6 +42,10 @@ class Example:
         return list(self.marker.get("runs", [self.marker]))
 
     @property
+    def is_mutation(self) -> bool:
+        return self.operation is OperationType.MUTATION
+
+    @property
     def is_query(self) -> bool:
         """A query, or a block that is no operation (so that running it fails)."""
         return self.operation in (OperationType.QUERY, None)

@@ -32,6 +32,9 @@ from resolvers.selections.orders import EXPORT_ENTRYPOINT
 logger = logging.getLogger("vastfolket.worker")
 STARTED = "selection worker started"  # the line a supervisor (or a test) waits for
 SWEEP_EVERY = 600.0  # seconds between deletions of files that may no longer be kept
+# Orders one worker runs at once (more workers run more): each export holds two of its
+# pool's connections (its COPY, its progress), the sweep one more.
+EXPORTS_AT_ONCE = 2
 
 
 async def sweeping(pool: asyncpg.Pool, files: Path) -> None:
@@ -40,7 +43,7 @@ async def sweeping(pool: asyncpg.Pool, files: Path) -> None:
         try:
             gone = await sweep.sweep(pool, files)
             if gone:
-                logger.info("deleted the files of orders %s (expired or withdrawn)", gone)
+                logger.info("deleted the files of orders %s (expired, withdrawn, unfinished)", gone)
         except Exception:  # a failed sweep is tried again; the route refuses them meanwhile
             logger.exception("the sweep of selection files failed")
         await asyncio.sleep(SWEEP_EVERY)
@@ -50,7 +53,7 @@ async def work(settings: Settings, url: str) -> None:
     """Take up orders until SIGTERM or SIGINT; a running export is then let finish."""
     await prepare(url)  # the queue's tables are among the migrations
     listener = await asyncpg.connect(url)  # PgQueuer's own: it LISTENs on it
-    pool = await create_pool(url, min_size=1, max_size=4)
+    pool = await create_pool(url, min_size=1, max_size=2 * EXPORTS_AT_ONCE + 2)
     manager = QueueManager(Queries(AsyncpgDriver(listener)))
     files, days = settings.selection_files, settings.selection_file_days
 
@@ -68,6 +71,7 @@ async def work(settings: Settings, url: str) -> None:
         await manager.run(
             dequeue_timeout=timedelta(seconds=5),
             batch_size=1,  # a long job each: one is not held back behind another's
+            max_concurrent_tasks=EXPORTS_AT_ONCE,  # the rest are left to other workers
             heartbeat_timeout=timedelta(seconds=settings.selection_heartbeat_seconds),
         )
     finally:

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import strawberry
 from graphql import FieldNode, GraphQLError
+from strawberry.schema.config import StrawberryConfig
 
 from resolvers.db import database_unavailable
 from schema import errors
 from schema.changes.feed import Subscription
 from schema.query import Query
-from schema.selections.queries import Mutation
+from schema.scalars import SCALARS
+from schema.selections.mutations import Mutation
 
 logger = logging.getLogger("vastfolket.errors")
 
@@ -76,7 +78,12 @@ def _coded(error: GraphQLError, request_id: str) -> GraphQLError:
 
 def build_schema() -> strawberry.Schema:
     """The schema as Strawberry declares it; ``schema.engine`` executes it."""
-    return strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(scalar_map=SCALARS),
+    )
 
 
 def sdl() -> str:

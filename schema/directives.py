@@ -120,6 +120,9 @@ class RequiresRole:
     role: str
 
 
+AUDIT_ROLE = "audit"  # reads the access log and every organisation's selection orders
+
+
 class RolePermission(Gate):
     """Gates a field by a role such as ``audit``; used through ``requires_role``."""
 

@@ -15,7 +15,7 @@ from resolvers.register.rows import Page
 from schema import arguments, cursors
 from schema.audit.access_log import AccessLogConnection
 from schema.changes.feed import ChangeQueries
-from schema.directives import Tier, may_read, requires_role
+from schema.directives import AUDIT_ROLE, Tier, may_read, requires_role
 from schema.errors import BadUserInput
 from schema.register.connection import PersonConnection, check_page_size
 from schema.register.lookup import person_by_number
@@ -23,7 +23,6 @@ from schema.register.person import PersonResult
 from schema.register.relations_ahead import load_relations_ahead, selects_relations
 from schema.selections.queries import SelectionQueries
 
-AUDIT_ROLE = "audit"
 NEWEST = 2**63 - 1  # above every access log id: the first page starts at the newest
 LOG_BEGINS = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # before any entry; far from overflow
 LOG_ENDS = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)

@@ -7,14 +7,16 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from resolvers.domain.personnummer import parse
-from tests.running import Server, free_port, newcomer_env
+from tests.running import Server, free_port, newcomer_env, running
 
 
 def vastfolket(*args: str, env: dict[str, str], timeout: float = 120) -> str:
@@ -41,10 +43,12 @@ def server(fresh_install: dict[str, str]) -> Iterator[Server]:
     )
     try:
         yield server.wait_ready()
+        beside = psutil.Process(server.process.pid).children(recursive=True)
     finally:
         assert server.stop() == 0, server.output
     pgdata = Path(fresh_install["VASTFOLKET_DATA_DIR"]) / "pgdata"
     assert not (pgdata / "postmaster.pid").exists(), "the embedded server was not stopped"
+    assert not [child for child in beside if running(child.pid)], "a process outlived serve"
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +160,41 @@ def test_token_command_refuses_unknown_tier(fresh_install: dict[str, str]) -> No
     )  # fmt: skip
     assert result.returncode != 0
     assert "BASIC, EXTENDED or RELATIONS" in result.stdout + result.stderr
+
+
+SELECTION = """
+mutation { orderSelection(criteria: {}, purpose: "Utskick", fields: [PERSONNUMMER, LAST_NAME])
+           { id } }
+"""
+
+
+def test_serve_on_the_embedded_default_runs_selection_orders_beside_it(
+    server: Server, served: str, fresh_install: dict[str, str]
+) -> None:
+    beside = psutil.Process(server.process.pid).children(recursive=True)
+    assert [child for child in beside if child.cmdline()[-1:] == ["worker"]]
+    token = vastfolket(
+        "token", "--tier", "BASIC", "--sub", "urval", "--org", "1480", "--role", "selection",
+        env=fresh_install,
+    ).strip()  # fmt: skip
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def ask(query: str) -> dict:
+        answer = httpx.post(f"{served}/graphql", json={"query": query}, headers=headers).json()
+        assert "errors" not in answer, answer
+        return dict(answer["data"])
+
+    count = ask("{ selectionPreview(criteria: {}) { count } }")["selectionPreview"]["count"]
+    order_id = ask(SELECTION)["orderSelection"]["id"]
+    deadline = time.monotonic() + 120
+    while (order := ask(f'{{ selectionOrder(id: "{order_id}") {{ status rowCount }} }}'))[
+        "selectionOrder"
+    ]["status"] in ("QUEUED", "RUNNING"):
+        assert time.monotonic() < deadline, server.output
+        time.sleep(0.2)
+    assert order["selectionOrder"] == {"status": "DONE", "rowCount": count}
+    assert count > 0
+    response = httpx.get(f"{served}/selections/{order_id}/file", headers=headers)
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "personnummer;lastName" and len(lines) == count + 1

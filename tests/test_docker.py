@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -243,3 +244,34 @@ def test_a_token_for_a_server_with_configured_keys_needs_their_key(
     env = container_env(image, api_service)
     result = run([str(SCRIPT), "token", "--tier", "BASIC", "--sub", "x"], env)
     assert result.returncode != 0 and "--key" in result.stderr, result.stdout
+
+
+def test_compose_runs_a_job_worker_sharing_the_apis_files(
+    image: Dockerfile, api_service: dict, fresh_database: str
+) -> None:
+    services = yaml.safe_load((DOCKER / "compose.yaml").read_text())
+    worker = services["services"]["worker"]
+    assert worker["command"] == ["vastfolket", "worker"]
+    assert worker["build"]["context"] == api_service["build"]["context"]
+    assert worker["environment"]["DATABASE_URL"] == api_service["environment"]["DATABASE_URL"]
+    # One named volume, mounted where each service's settings put the files.
+    for service in (api_service, worker):
+        files = {**image.env, **service["environment"]}["VASTFOLKET_SELECTION_FILES_DIR"]
+        (mount,) = [v for v in service["volumes"] if v["type"] == "volume"]
+        assert (mount["source"], mount["target"]) == ("selections", files)
+    assert "selections" in services["volumes"]
+    assert any(files in line and "install -d -o vastfolket" in line
+               for line in image.instructions("RUN"))  # fmt: skip
+    # Its command, with its environment, runs orders; SIGTERM stops it cleanly.
+    with scratch_dir("compose-worker") as workdir:
+        env = container_env(
+            image, worker, DATABASE_URL=fresh_database,
+            VASTFOLKET_SELECTION_FILES_DIR=str(workdir / "selections"),  # the volume
+        )  # fmt: skip
+        command = [str(SCRIPT), *worker["command"][1:]]
+        running = Server(command, env, 0, cwd=workdir)
+        try:
+            running.read_until("selection worker started", timeout=60)
+        finally:
+            status = running.stop(signal.SIGTERM)
+    assert status == 0, running.output

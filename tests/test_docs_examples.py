@@ -1,4 +1,5 @@
-"""Every GraphQL query in the docs runs against the demo register and finds what it says.
+"""Every GraphQL query and mutation in the docs runs against the demo register and finds
+what it says.
 
 The examples are read from README.md and docs/*.md (``api/examples.py``, which GraphiQL's
 example tabs read too), so a new one is checked as soon as it is written. An HTML comment
@@ -31,7 +32,9 @@ from tests.test_skatteverket import serving
 
 MISSING = object()
 DATABASE = "vastfolket_docs"
-EXAMPLES = [example for example in doc_examples() if example.is_query]
+# Queries and mutations (a subscription needs a WebSocket: tests/test_graphiql_offline.py
+# runs the docs' one in the browser).
+EXAMPLES = [example for example in doc_examples() if example.is_query or example.is_mutation]
 
 
 def demo_filled(value: Any, numbers: dict[str, list[str]]) -> Any:
@@ -86,8 +89,9 @@ class DemoApi:
     async def ask(self, example: Example, query: str, variables: dict[str, Any]) -> dict:
         tier = Tier[example.marker.get("tier", "RELATIONS")]
         token = mint_dev_token(
-            self.api.settings, subject="docs", tier=tier, roles=example.marker.get("roles")
-        )
+            self.api.settings, subject="docs", tier=tier, roles=example.marker.get("roles"),
+            organisation=example.marker.get("organisation"),
+        )  # fmt: skip
         request = {"query": query, "variables": variables}
         response = await self.api.client.post(
             "/graphql",

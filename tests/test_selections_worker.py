@@ -1,17 +1,15 @@
 """Orders run by real `vastfolket worker` processes: the file of an order placed through
 the API; a worker killed (SIGKILL) in the middle of an order and another started, the
-order done once with the right rows and a whole file; several workers, each order once."""
+order done once with the right rows and a whole file; several workers, each order once;
+a running order's progress; an order cancelled while it runs, its export stopped."""
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import signal
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -21,60 +19,14 @@ from pgqueuer.db import AsyncpgDriver
 from pgqueuer.queries import Queries
 
 from api.settings import Settings
-from api.worker import STARTED
-from tests.running import Server, fresh_env
+from resolvers.selections.file import PROGRESS_SECONDS
+from tests.selection_workers import crowd, file_rows, finished, logged, workers
 from tests.selections import Caller, caller, register
 
 __all__ = ["caller", "register"]  # fixtures
 
 GÖTEBORG = {"municipalities": ["1480"]}
 FIELDS = ["PERSONNUMMER", "FIRST_NAMES", "LAST_NAME", "POSTAL_TOWN"]
-HEARTBEAT = 2  # seconds: a killed worker's job is picked again this soon
-
-
-@contextmanager
-def workers(database_url: str, settings: Settings, count: int = 1) -> Iterator[list[Server]]:
-    """``count`` worker processes on the test database, sharing the app's files."""
-    env = fresh_env(
-        settings.data_dir,
-        DATABASE_URL=database_url,
-        VASTFOLKET_SELECTION_FILES_DIR=str(settings.selection_files),
-        VASTFOLKET_SELECTION_HEARTBEAT_SECONDS=str(HEARTBEAT),
-    )
-    started = [Server([sys.executable, "-m", "api", "worker"], env, 0) for _ in range(count)]
-    try:
-        for worker in started:
-            worker.read_until(STARTED, timeout=60)
-        yield started
-    finally:
-        for worker in started:
-            worker.stop(signal.SIGTERM, timeout=30)
-
-
-async def finished(caller: Caller, order_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = await caller.status(order_id)
-        if status["status"] not in ("QUEUED", "RUNNING") or time.monotonic() > deadline:
-            return status
-        await asyncio.sleep(0.2)
-
-
-async def file_rows(caller: Caller, order_id: str) -> list[list[str]]:
-    response = await caller.download(order_id)
-    assert response.status_code == 200, response.text
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-
-
-async def logged(pool: asyncpg.Pool, order_id: str) -> int:
-    """Request rows the order's export wrote to the access log."""
-    return int(
-        await pool.fetchval(
-            "SELECT count(*) FROM access_request WHERE root_fields = 'selectionExport' "
-            "AND request_id = (SELECT request_id FROM selection_order WHERE id = $1)",
-            int(order_id),
-        )
-    )
 
 
 async def test_the_queue_s_tables_are_as_pgqueuer_wants_them(database_url: str) -> None:
@@ -169,3 +121,96 @@ async def test_a_worker_deletes_the_files_that_may_no_longer_be_kept(
         while list(settings.selection_files.iterdir()) and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
     assert list(settings.selection_files.iterdir()) == []
+
+
+# A running export's progress is held in place for the test to read: its first report
+# takes longer than the reports' interval (so the next comes at the next rows), and
+# every later one waits for the test's advisory lock — the COPY waits with it.
+HOLD_PROGRESS = f"""
+CREATE FUNCTION hold_progress() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' AND NOT EXISTS (
+        SELECT 1 FROM selection_progress WHERE order_id = NEW.order_id
+    ) THEN
+        PERFORM pg_sleep({PROGRESS_SECONDS + 0.5});
+    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM pg_advisory_xact_lock_shared(4711);
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER hold_progress BEFORE INSERT OR UPDATE ON selection_progress
+FOR EACH ROW EXECUTE FUNCTION hold_progress();
+"""
+RELEASE_PROGRESS = "DROP TRIGGER hold_progress ON selection_progress; DROP FUNCTION hold_progress"
+ALL_FIELDS = [*FIELDS[:3], "CARE_OF", "ADDRESS_LINE1", "ADDRESS_LINE2", "POSTAL_CODE", *FIELDS[3:]]
+CROWD_SIZE = 5000  # over a megabyte: the COPY's rows come in many chunks
+
+
+@asynccontextmanager
+async def progress_held(pool: asyncpg.Pool, database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """The trigger, and the lock held on a connection of the test's own (yielded)."""
+    holder = await asyncpg.connect(database_url)
+    await holder.execute("SELECT pg_advisory_lock(4711)")
+    await pool.execute(HOLD_PROGRESS)
+    try:
+        yield holder
+    finally:
+        await holder.close()  # the lock with it
+        await pool.execute(RELEASE_PROGRESS)
+
+
+@pytest.mark.engines("fast")
+async def test_a_running_order_shows_its_progress(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool,
+    database_url: str, settings: Settings,
+) -> None:  # fmt: skip
+    crowd_numbers = await crowd(clean_db, CROWD_SIZE)
+    order_id = await caller.order(GÖTEBORG, ALL_FIELDS)
+    async with progress_held(clean_db, database_url) as holder:
+        with workers(database_url, settings):
+            deadline = time.monotonic() + 60
+            while not (status := await caller.status(order_id))["progress"]:
+                assert time.monotonic() < deadline, status
+                await asyncio.sleep(0.1)
+            assert status["status"] == "RUNNING" and 0 < status["progress"] < 1, status
+            assert (await caller.download(order_id)).status_code == 409
+            await holder.execute("SELECT pg_advisory_unlock(4711)")
+            status = await finished(caller, order_id)
+    assert (status["status"], status["progress"]) == ("DONE", 1)
+    assert status["rowCount"] == CROWD_SIZE + len(register["selected"])
+    rows = await file_rows(caller, order_id)
+    assert [row[0] for row in rows[1:]] == sorted([*crowd_numbers, *register["selected"]])
+
+
+@pytest.mark.engines("fast")
+async def test_an_order_cancelled_while_it_runs_stops_its_export_and_leaves_no_file(
+    register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool,
+    database_url: str, settings: Settings,
+) -> None:  # fmt: skip
+    await crowd(clean_db, CROWD_SIZE)
+    order_id = await caller.order(GÖTEBORG, ALL_FIELDS)
+    async with progress_held(clean_db, database_url):
+        with workers(database_url, settings) as (worker,):
+            deadline = time.monotonic() + 60
+            while not await clean_db.fetchval(FIRST_REPORT_WAITING):  # rows are copied
+                assert time.monotonic() < deadline, worker.output
+                await asyncio.sleep(0.05)
+            answer = await caller.post(CANCEL, {"id": order_id})
+            assert answer["data"]["cancelSelectionOrder"] == {"status": "CANCELLED"}, answer
+            worker.read_until("superseded or cancelled", timeout=60)
+            # Stopped at its next report: far from the end of its rows.
+            written = await clean_db.fetchval("SELECT rows_written FROM selection_progress")
+            assert 0 < written < CROWD_SIZE
+    assert (await caller.status(order_id))["status"] == "CANCELLED"
+    assert list(settings.selection_files.glob(f"{order_id}-*")) == []
+    assert await logged(clean_db, order_id) == 0
+    assert (await caller.download(order_id)).status_code == 409
+
+
+CANCEL = "mutation C($id: ID!) { cancelSelectionOrder(id: $id) { status } }"
+FIRST_REPORT_WAITING = """
+SELECT EXISTS (
+    SELECT 1 FROM pg_stat_activity
+    WHERE wait_event = 'PgSleep' AND query LIKE '%INSERT INTO selection_progress%'
+)
+"""

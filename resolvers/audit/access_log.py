@@ -195,31 +195,37 @@ def _arguments(entries: list[Entry]) -> list[list[Any]]:
 
 # A selection's export: one request row whose ``seen`` holds every person the file
 # holds, read by the export's own statement (``persons``: a FROM and WHERE over
-# ``visible_person AS p`` whose parameters come first), in the export's snapshot.
+# ``visible_person AS p`` whose parameters come first), in the export's snapshot; it
+# names the order, so an auditor finds which orders included a person.
 WRITE_SELECTED = """
 INSERT INTO access_request (
     subject, organisation, client, tier, operation_name, root_fields, request_id,
-    case_reference, seen
+    case_reference, selection_order, seen
 )
-SELECT ${0}, ${1}, ${2}, ${3}, ${4}, ${5}, ${6}, ${7},
+SELECT ${0}, ${1}, ${2}, ${3}, ${4}, ${5}, ${6}, ${7}, ${8},
     ARRAY(SELECT p.personnummer::bigint {persons})
 RETURNING cardinality(seen)
 """
 
 
 async def write_selected(
-    connection: asyncpg.Connection, origin: Origin, persons: str, parameters: list[Any]
+    connection: asyncpg.Connection,
+    origin: Origin,
+    persons: str,
+    parameters: list[Any],
+    *,
+    selection_order: int,
 ) -> int:
     """Log every person ``persons`` selects as seen by ``origin``, in the caller's open
-    transaction (the export's: the file's rows and their record commit together); the
-    number of persons logged."""
+    transaction (the export's of ``selection_order``: the file's rows and their record
+    commit together); the number of persons logged."""
     if not connection.is_in_transaction():
         raise RuntimeError("write_selected needs a connection in an open transaction")
     first = len(parameters) + 1
-    statement = WRITE_SELECTED.format(*range(first, first + 8), persons=persons)
+    statement = WRITE_SELECTED.format(*range(first, first + 9), persons=persons)
     viewer = origin.viewer
     return int(await connection.fetchval(
         statement, *parameters, viewer.subject, viewer.organisation, viewer.client,
         viewer.tier.name, origin.operation_name, origin.root_fields, origin.request_id,
-        origin.case_reference,
+        origin.case_reference, selection_order,
     ))  # fmt: skip

@@ -36,6 +36,8 @@ class LogEntry(NamedTuple):
     # A lookup by a number Skatteverket replaced: the number asked (``personnummer`` is
     # the person seen, under their current number).
     asked_personnummer: Annotated[str | None, _VIEW]
+    # The selection order whose file released the person (its export, or a download).
+    selection_order: Annotated[int | None, _VIEW]
 
 
 class LogSearch(NamedTuple):

@@ -1,5 +1,6 @@
-"""Selection orders: placed (with their job, in the caller's transaction), read, listed,
-billed and cancelled.
+"""Selection orders: placed (with their job, in the caller's transaction), read and
+listed by their organisation, cancelled and, once failed, queued again (every
+organisation's, for billing and audit: ``oversight``).
 
 An order and the queue's job that runs it are written in one transaction, so there is
 never an order no worker will take up, nor a job without its order. The per-organisation
@@ -27,8 +28,9 @@ STATUSES = ("QUEUED", "RUNNING", "DONE", "FAILED", "CANCELLED", "EXPIRED")
 ACTIVE = ("QUEUED", "RUNNING")
 
 # The order's columns as OrderRow lists them; its status EXPIRED once the file is gone.
-_COLUMNS = """
-o.id, o.ordered_at, o.subject, o.organisation, o.purpose, o.case_reference, o.criteria,
+COLUMNS = """
+o.id, o.ordered_at, o.subject, o.organisation, o.client, o.request_id, o.purpose,
+o.case_reference, o.criteria,
 o.format, o.fields, o.estimated_rows,
 CASE WHEN o.status = 'DONE' AND o.expires_at <= now() THEN 'EXPIRED' ELSE o.status END,
 o.started_at, o.finished_at, o.row_count, o.price, o.file_name, o.file_size, o.checksum,
@@ -54,7 +56,7 @@ RETURNING id
 """
 
 ORDER = f"""
-SELECT {_COLUMNS}
+SELECT {COLUMNS}
 FROM selection_order AS o
 LEFT JOIN selection_progress AS pr ON pr.order_id = o.id AND pr.attempt = o.attempt
 WHERE o.id = $1
@@ -62,7 +64,7 @@ WHERE o.id = $1
 """
 
 ORDERS_OF = f"""
-SELECT {_COLUMNS}
+SELECT {COLUMNS}
 FROM selection_order AS o
 LEFT JOIN selection_progress AS pr ON pr.order_id = o.id AND pr.attempt = o.attempt
 WHERE o.organisation = $1
@@ -70,15 +72,13 @@ ORDER BY o.id DESC
 LIMIT $2
 """
 
-# Billing: the orders delivered (done, expired since or not) in [from, to).
-DELIVERED = f"""
-SELECT {_COLUMNS}
-FROM selection_order AS o
-LEFT JOIN selection_progress AS pr ON pr.order_id = o.id AND pr.attempt = o.attempt
-WHERE o.status = 'DONE'
-  AND o.finished_at >= $1
-  AND o.finished_at < $2
-ORDER BY o.finished_at, o.id
+# A failed order queued again: its price list stays the one it was placed under.
+RETRY = """
+UPDATE selection_order
+SET status = 'QUEUED', error = NULL, started_at = NULL, finished_at = NULL,
+    estimated_rows = $2
+WHERE id = $1
+  AND status = 'FAILED'
 """
 
 CANCEL = """
@@ -114,6 +114,8 @@ class OrderRow(NamedTuple):
     ordered_at: dt.datetime
     subject: str
     organisation: str
+    client: str | None
+    request_id: str
     purpose: str
     case_reference: str | None
     criteria: str  # JSON
@@ -160,20 +162,47 @@ async def place(
     organisation = viewer.organisation
     assert organisation is not None
     await connection.execute(ORGANISATION_LOCK, organisation)
-    active = await connection.fetchval(ACTIVE_ORDERS, organisation)
-    if active >= policy.max_active_per_organisation:
-        raise TooManyOrders(policy.max_active_per_organisation)
+    await _within_cap(connection, organisation, policy)
     estimated = await count(connection, order.criteria)
     order_id = await connection.fetchval(
         INSERT_ORDER, viewer.subject, organisation, viewer.client, viewer.tier.name,
         request_id, order.purpose, order.case_reference, _json(order.criteria.as_json()),
         order.format, list(order.fields), _json(policy.price_list.as_json()), estimated,
     )  # fmt: skip
-    queue = Queries(AsyncpgDriver(connection))
-    await queue.enqueue(EXPORT_ENTRYPOINT, str(order_id).encode(), dedupe_key=f"order-{order_id}")
+    await _enqueue(connection, order_id)
     placed = await one(connection, order_id, organisation)
     assert placed is not None
     return placed
+
+
+async def retry(
+    connection: asyncpg.Connection, order_id: int, organisation: str, policy: Policy
+) -> OrderRow | None:
+    """Queue a failed order of the organisation again, with its job, in the caller's
+    transaction; None if it is not failed (or not theirs); ``TooManyOrders`` at the cap.
+    It keeps its criteria, fields and price list; its estimate is counted again."""
+    await connection.execute(ORGANISATION_LOCK, organisation)
+    failed = await one(connection, order_id, organisation)
+    if failed is None or failed.status != "FAILED":
+        return None
+    await _within_cap(connection, organisation, policy)
+    estimated = await count(connection, Criteria.from_json(orjson.loads(failed.criteria)))
+    await connection.execute(RETRY, order_id, estimated)
+    await _enqueue(connection, order_id)
+    return await one(connection, order_id, organisation)
+
+
+async def _within_cap(connection: asyncpg.Connection, organisation: str, policy: Policy) -> None:
+    """``TooManyOrders`` when the organisation is at its cap (counted under its lock)."""
+    active = await connection.fetchval(ACTIVE_ORDERS, organisation)
+    if active >= policy.max_active_per_organisation:
+        raise TooManyOrders(policy.max_active_per_organisation)
+
+
+async def _enqueue(connection: asyncpg.Connection, order_id: int) -> None:
+    """The order's job, in the order's transaction. A job run twice is harmless (the
+    export's attempts make it so): a retry needs no key against a duplicate."""
+    await Queries(AsyncpgDriver(connection)).enqueue(EXPORT_ENTRYPOINT, str(order_id).encode())
 
 
 async def one(
@@ -186,10 +215,6 @@ async def one(
 
 async def of_organisation(pool: asyncpg.Pool, organisation: str, first: int) -> list[OrderRow]:
     return [OrderRow(*record) for record in await pool.fetch(ORDERS_OF, organisation, first)]
-
-
-async def delivered(pool: asyncpg.Pool, start: dt.datetime, end: dt.datetime) -> list[OrderRow]:
-    return [OrderRow(*record) for record in await pool.fetch(DELIVERED, start, end)]
 
 
 async def cancel(connection: asyncpg.Connection, order_id: int, organisation: str) -> bool:

@@ -68,6 +68,11 @@ class AccessLogEntry:
         description="Ärendereferens the caller sent in the X-Case-Reference header."
     )
     criteria: JSON | None = strawberry.field(description="A search of the log: its criteria.")
+    selection_order: strawberry.ID | None = strawberry.field(
+        description="The selection order whose file released the person: its export "
+        "(rootFields selectionExport) or a download of it (selectionFile); read it with "
+        "selectionAudit(ids:)."
+    )
 
     @classmethod
     def of(cls, entry: LogEntry) -> AccessLogEntry:
@@ -86,6 +91,9 @@ class AccessLogEntry:
             request_id=entry.request_id,
             case_reference=entry.case_reference,
             criteria=orjson.loads(entry.criteria) if entry.criteria else None,
+            selection_order=None
+            if entry.selection_order is None
+            else strawberry.ID(str(entry.selection_order)),
         )
 
 

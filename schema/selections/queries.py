@@ -1,5 +1,6 @@
-"""The selection's root fields: the preview, orders and the billing list (queries), and
-placing and cancelling an order (mutations, made on the request's transaction)."""
+"""The selection's query fields: the preview, the organisation's orders, the billing
+list (finance) and every organisation's orders (auditors). Placing, cancelling and
+retrying an order: ``schema.selections.mutations``."""
 
 from __future__ import annotations
 
@@ -11,14 +12,11 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from resolvers.domain.text import blank, unprintable
-from resolvers.selections import orders
-from resolvers.selections.fields import FieldError, chosen
-from schema.directives import requires_role
-from schema.errors import FORBIDDEN, TOO_MANY_ORDERS, BadUserInput
+from resolvers.selections import orders, oversight
+from schema.directives import AUDIT_ROLE, requires_role
+from schema.errors import FORBIDDEN, BadUserInput
 from schema.selections.types import (
     SelectionCriteria,
-    SelectionField,
-    SelectionFormat,
     SelectionOrder,
     SelectionPreview,
     SelectionPrice,
@@ -30,7 +28,7 @@ MAX_LISTED = 100
 ORDER_ID = "The order's id, as orderSelection answered it."
 
 
-def _organisation(info: Info) -> str:
+def organisation_of(info: Info) -> str:
     """The caller's organisation: orders belong to one, and only it sees them."""
     organisation = info.context.viewer.organisation
     if organisation is None:
@@ -41,13 +39,14 @@ def _organisation(info: Info) -> str:
     return str(organisation)
 
 
-def _order_id(id: strawberry.ID) -> int:
+def order_id(id: strawberry.ID, argument: str = "id") -> int:
     if not str(id).isascii() or not str(id).isdigit() or len(str(id)) > 18:
-        raise BadUserInput("`id` is an order's id, as orderSelection answered", argument="id")
+        message = f"`{argument}` holds an order's id, as orderSelection answered"
+        raise BadUserInput(message, argument=argument)
     return int(str(id))
 
 
-def _text(value: str | None, argument: str, limit: int) -> str | None:
+def text_of(value: str | None, argument: str, limit: int) -> str | None:
     if value is None:
         return None
     value = value.strip()
@@ -85,7 +84,7 @@ class SelectionQueries:
     async def selection_order(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]
     ) -> SelectionOrder | None:
-        row = await orders.one(info.context.database.write, _order_id(id), _organisation(info))
+        row = await orders.one(info.context.database.write, order_id(id), organisation_of(info))
         return None if row is None else SelectionOrder(row=row)
 
     @strawberry.field(
@@ -100,7 +99,9 @@ class SelectionQueries:
     ) -> list[SelectionOrder] | None:
         if not 1 <= first <= MAX_LISTED:
             raise BadUserInput(f"`first` must lie between 1 and {MAX_LISTED}", argument="first")
-        rows = await orders.of_organisation(info.context.database.write, _organisation(info), first)
+        rows = await orders.of_organisation(
+            info.context.database.write, organisation_of(info), first
+        )
         return [SelectionOrder(row=row) for row in rows]
 
     @strawberry.field(
@@ -124,78 +125,33 @@ class SelectionQueries:
                 raise BadUserInput(f"`{argument}` needs a time zone", argument=argument)
         start = from_ or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
         end = to or dt.datetime.now(dt.UTC)
-        rows = await orders.delivered(info.context.database.write, start, end)
+        rows = await oversight.delivered(info.context.database.write, start, end)
         return [SelectionOrder(row=row) for row in rows]
 
-
-@strawberry.type(description="Ändringar — what callers can change: selection orders.")
-class Mutation:
-    @strawberry.mutation(
-        description="Beställ urval — order a selection; answered at once with the queued "
-        "order, run in the background. Needs the `selection` role.",
-        extensions=requires_role(SELECTION_ROLE),
+    @strawberry.field(
+        description="Granskning — every organisation's selection orders, newest first: who "
+        "ordered them, when, why, what they selected, their rows and price. With `ids`, "
+        "those orders (as an access log entry's `selectionOrder` names them). Needs the "
+        "`audit` role.",
+        extensions=requires_role(AUDIT_ROLE),
     )
-    async def order_selection(
+    async def selection_audit(
         self,
         info: Info,
-        criteria: Annotated[SelectionCriteria, strawberry.argument(description="Whom to select.")],
-        purpose: Annotated[str, strawberry.argument(description="Why (ändamål), 1-500 chars.")],
-        fields: Annotated[
-            list[SelectionField],  # type: ignore[valid-type]
-            strawberry.argument(description="The file's columns (within the caller's tier)."),
-        ],
-        format: Annotated[
-            SelectionFormat, strawberry.argument(description="The file's format.")
-        ] = SelectionFormat.CSV,
-        case_reference: Annotated[
-            str | None, strawberry.argument(description="Ärendereferens, 1-100 chars.")
+        ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="These orders only (at most 100)."),
         ] = None,
-    ) -> SelectionOrder | None:
-        context = info.context
-        organisation = _organisation(info)
-        try:
-            names = chosen([field.name for field in fields], context.viewer.tier)  # type: ignore[attr-defined]
-        except FieldError as error:
-            raise BadUserInput(str(error), argument="fields") from None
-        order = orders.Order(
-            criteria.checked(dt.date.today()), _text(purpose, "purpose", 500) or "",
-            _text(case_reference, "caseReference", 100), str(format.value), names,
-        )  # fmt: skip
-        async with context.connection.transaction():  # a savepoint: this field's change
-            try:
-                row = await orders.place(
-                    context.connection, context.viewer, context.request_id, order,
-                    context.selections,
-                )  # fmt: skip
-            except orders.TooManyOrders as error:
-                raise GraphQLError(
-                    f"{organisation} has {error.limit} orders queued or running, as many as "
-                    "it may; wait for one to finish or cancel one",
-                    extensions={"code": TOO_MANY_ORDERS, "limit": error.limit},
-                ) from None
-        return SelectionOrder(row=row)
-
-    @strawberry.mutation(
-        description="Avbryt — cancel a queued or running order of the organisation. Needs "
-        "the `selection` role.",
-        extensions=requires_role(SELECTION_ROLE),
-    )
-    async def cancel_selection_order(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description=ORDER_ID)]
-    ) -> SelectionOrder | None:
-        connection = info.context.connection
-        order_id, organisation = _order_id(id), _organisation(info)
-        async with connection.transaction():
-            if not await orders.cancel(connection, order_id, organisation):
-                row = await orders.one(connection, order_id, organisation)
-                if row is None:
-                    raise BadUserInput(f"no order {order_id} of {organisation}", argument="id")
-                raise BadUserInput(
-                    f"order {order_id} is {row.status}: only a queued or running order can be "
-                    "cancelled",
-                    argument="id",
-                    reason="NOT_CANCELLABLE",
-                )
-            row = await orders.one(connection, order_id, organisation)
-        assert row is not None
-        return SelectionOrder(row=row)
+        organisation: Annotated[
+            str | None, strawberry.argument(description="This organisation's orders only.")
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="How many, at most 100.")] = 20,
+    ) -> list[SelectionOrder] | None:
+        if not 1 <= first <= MAX_LISTED:
+            raise BadUserInput(f"`first` must lie between 1 and {MAX_LISTED}", argument="first")
+        if ids is not None and len(ids) > MAX_LISTED:
+            raise BadUserInput(f"`ids` lists at most {MAX_LISTED} orders", argument="ids")
+        chosen = None if ids is None else [order_id(one, "ids") for one in ids]
+        text = text_of(organisation, "organisation", 100)
+        rows = await oversight.audited(info.context.database.write, chosen, text, first)
+        return [SelectionOrder(row=row) for row in rows]

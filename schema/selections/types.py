@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
+import orjson
 import strawberry
+from strawberry.scalars import JSON
 
 from resolvers.domain import codes
 from resolvers.selections import criteria as rules
@@ -14,8 +17,29 @@ from resolvers.selections.fields import FIELDS
 from resolvers.selections.orders import OrderRow
 from schema.errors import BadUserInput
 from schema.register.codes import CivilStatusKind, Gender, Status
+from schema.scalars import Long
 
 _CIVIL_CODES = {kind: code for code, (kind, _meaning) in codes.CIVIL_STATUS.items()}
+# An order's criteria as it keeps them, named back as SelectionCriteria names them.
+_CRITERIA_NAMES = {
+    "born_from": "birthDateFrom", "born_to": "birthDateTo", "gender": "gender",
+    "municipalities": "municipalities", "postal_code_from": "postalCodeFrom",
+    "postal_code_to": "postalCodeTo", "postal_town": "postalTown", "key_codes": "keyCodes",
+    "civil_statuses": "civilStatus", "statuses": "status",
+}  # fmt: skip
+_GENDERS = {str(gender.value): gender.name for gender in Gender}
+
+
+def criteria_record(kept: dict[str, Any]) -> dict[str, Any]:
+    """The criteria an order kept (ages as the birth dates they came to), in the input's
+    names and values."""
+    shown = {_CRITERIA_NAMES[name]: value for name, value in kept.items()}
+    if "gender" in shown:
+        shown["gender"] = _GENDERS[shown["gender"]]
+    if "civilStatus" in shown:
+        shown["civilStatus"] = [codes.CIVIL_STATUS[code][0] for code in shown["civilStatus"]]
+    return shown
+
 
 # The file's columns, named as resolvers/selections/fields.py lists them.
 _FIELD_NAMES = Enum(  # type: ignore[misc]
@@ -157,6 +181,24 @@ class SelectionOrder:
     def organisation(self) -> str:
         return self.row.organisation
 
+    @strawberry.field(description="The client system its token was issued to, if any.")
+    def client_system(self) -> str | None:
+        return self.row.client
+
+    @strawberry.field(
+        description="The request that placed it (X-Request-ID): its export's access log "
+        "entries carry it too."
+    )
+    def request_id(self) -> str:
+        return self.row.request_id
+
+    @strawberry.field(
+        description="What it selects, as SelectionCriteria names it (an age range as the "
+        "birth dates it came to when placed)."
+    )
+    def criteria(self) -> JSON:
+        return JSON(criteria_record(orjson.loads(self.row.criteria)))
+
     @strawberry.field(description="Why: the purpose given.")
     def purpose(self) -> str:
         return self.row.purpose
@@ -186,8 +228,8 @@ class SelectionOrder:
         return self.row.price
 
     @strawberry.field(description="The file's size in bytes, once done.")
-    def file_size(self) -> int | None:
-        return self.row.file_size
+    def file_size(self) -> Long | None:
+        return None if self.row.file_size is None else Long(self.row.file_size)
 
     @strawberry.field(description="SHA-256 of the file (hex), once done.")
     def checksum(self) -> str | None:
