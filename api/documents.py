@@ -14,8 +14,9 @@ document here (``Documents.prepare``), so one rule decides for all of them:
   text is ``DOCUMENT_NOT_TRUSTED``, an unknown id ``PERSISTED_DOCUMENT_NOT_FOUND``
   (Apollo's form: ``PERSISTED_QUERY_NOT_FOUND``, as Apollo's clients expect it);
 - ``any``: text runs as it is; ids name the manifest's documents, and those a client
-  sent in Apollo's form with their text before (this worker keeps up to ``REGISTERED``,
-  the least recently used giving way, so Apollo's clients need one request, not two).
+  sent in Apollo's form with their text before, if it parsed and validated (this worker
+  keeps up to ``REGISTERED``, the least recently used giving way, so Apollo's clients
+  need one request, not two).
 
 The manifest's documents are prepared once, at start-up, and kept by id and by text,
 so a document named by its id is found with one dictionary lookup and never prepared
@@ -185,9 +186,13 @@ class Documents:
             query = self._registered.get(named.digest)
             if query is None:
                 raise _not_found(named)
-        elif named.apollo:  # Apollo's clients send the text with its hash once
+            return self.engine.prepare(query)
+        prepared = self.engine.prepare(query)
+        # Apollo's clients send the text with its hash once; kept only if it can run, as
+        # Apollo Server keeps it, so that failing texts take no place of those that run.
+        if named.apollo and prepared.document is not None:
             self._registered[named.digest] = query
-        return self.engine.prepare(query)
+        return prepared
 
 
 def _not_trusted() -> BadRequest:

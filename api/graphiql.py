@@ -40,6 +40,15 @@ _CDN_ASSET = re.compile(r"https://unpkg\.com/([\w@./-]+)")
 _INLINE_SCRIPT = re.compile(r"<script>\s*const EXAMPLE_QUERY = `.*?</script>", re.S)
 _PAGE = 'const PAGE = {"tabs": [], "headersFromAddress": false};'
 
+# The page holds the headers a person typed, a token among them: no other site may frame
+# it under buttons of its own (clickjacking), and its address (on a development server,
+# the token) is not sent on to anyone as a Referer.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
 # Skatteverket's well-known test number, used when the register has no example.
 FALLBACK_PERSONNUMMER = "191212121212"
 

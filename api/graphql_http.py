@@ -25,7 +25,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from api import media
 from api.documents import BadRequest, Documents, Parts, request_parts
-from api.graphiql import GraphiQLPage
+from api.graphiql import PAGE_HEADERS, GraphiQLPage
 from api.operation import Outcome, Pipeline, Transport
 from resolvers.domain.text import blank, unprintable
 from resolvers.selections.orders import Policy
@@ -110,7 +110,8 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def graphiql(self, request: Request) -> Response:
-        return HTMLResponse(await self.graphiql_page.render(request.app.state.database.read))
+        page = await self.graphiql_page.render(request.app.state.database.read)
+        return HTMLResponse(page, headers=PAGE_HEADERS)
 
     async def answer(self, request: Request, media_type: str) -> Response:
         parts = await _parameters(request)

@@ -9,9 +9,11 @@ generator writes ``clients/python/persisted-documents.json``)::
 
 Each entry's id must be the lowercase hex SHA-256 of its body's exact UTF-8 (what the
 GraphQL-over-HTTP spec's ``sha256:`` document ids and Apollo's ``sha256Hash`` name), and
-its body must hold the operation its name and type say. A file that breaks any of that
-is refused as a whole (``ManifestError``, one line naming the entry): serving part of a
-build's documents would fail its clients later and less clearly.
+its body must hold the operation its name and type say, and no other: a request's
+``operationName`` picks among a body's operations, and would run one no entry names (a
+mutation in a query's body). A file that breaks any of that is refused as a whole
+(``ManifestError``, one line naming the entry): serving part of a build's documents
+would fail its clients later and less clearly.
 """
 
 from __future__ import annotations
@@ -99,11 +101,14 @@ def _disagreement(found: Entry) -> str | None:
         document = parse(found.body)
     except GraphQLError as error:
         return f"the body is not GraphQL ({error.message})"
-    kinds = {
-        definition.name.value: definition.operation.value
-        for definition in document.definitions
-        if isinstance(definition, OperationDefinitionNode) and definition.name is not None
-    }
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) > 1:  # operationName would pick one the entry does not name
+        named = (d.name.value if d.name else f"a {d.operation.value}" for d in operations)
+        return (
+            f"the body holds {len(operations)} operations ({', '.join(named)}): an entry "
+            "is one operation and the fragments it uses"
+        )
+    kinds = {d.name.value: d.operation.value for d in operations if d.name is not None}
     if found.name not in kinds:
         return f"the body holds no operation named {found.name}"
     if kinds[found.name] != found.type:

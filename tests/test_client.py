@@ -23,6 +23,7 @@ from vastfolket_client import (
 from vastfolket_client.errors import (
     BadUserInput,
     Forbidden,
+    InvalidOperation,
     Unauthenticated,
     Unavailable,
     UpstreamUnavailable,
@@ -86,6 +87,18 @@ async def test_the_server_runs_the_clients_documents_and_refuses_any_other(
         )
     assert answer.status_code == 403, answer.text
     assert answer.json()["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
+
+
+async def test_a_document_the_server_does_not_trust_raises_invalid_operation(
+    served: Served,
+) -> None:
+    """A client built with a document the server's manifest lacks (deployed before its
+    manifest): the same family as a client of another schema, its code kept."""
+    async with connect(served, tier=Tier.BASIC) as client:
+        answer = await client.execute("query Newer { viewer { subject } }", "Newer")
+        with pytest.raises(InvalidOperation) as raised:
+            client.get_data(answer)
+    assert (raised.value.code, raised.value.status_code) == ("DOCUMENT_NOT_TRUSTED", 403)
 
 
 async def test_relations_asked_by_a_basic_caller_raise_forbidden_with_the_rest_kept(

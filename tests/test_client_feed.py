@@ -7,10 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
+from http import HTTPStatus
 
+import httpx
 import pytest
-from vastfolket_client import ChangeEvent, ChangeFilter, enums
-from vastfolket_client.errors import Forbidden, SubscriptionClosed
+from vastfolket_client import ChangeEvent, ChangeFilter, Client, enums
+from vastfolket_client.errors import Forbidden, SubscriptionClosed, VastfolketError
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
 
 from resolvers.domain.access import Tier
 from resolvers.imports.records import SKYDDAD
@@ -123,3 +127,70 @@ async def test_a_refused_token_ends_the_subscription_with_4403(served: Served) -
             async with aclosing(client.follow_changes()) as events:
                 await next_event(events)
     assert closed.value.code == 4403
+
+
+async def test_a_token_given_among_the_headers_in_any_spelling_is_the_one_sent_everywhere(
+    served: Served,
+) -> None:
+    """`headers={"authorization": ...}` instead of `token=`, as many integrators write it:
+    the WebSocket gets it too, and beside `token=` only one Authorization goes out (the
+    token's), never two for the server to choose from."""
+    (a,) = fresh_numbers(1)
+    url = f"{served.server.base}/graphql"
+    spelled = {"authorization": f"Bearer {served.token('spelled', roles=FEED)}"}
+    async with Client(url, headers=spelled) as client:
+        head = await client.changes_head()
+        await imported(served, person(a))
+        async with aclosing(client.follow_changes(after=head)) as events:
+            assert (await next_event(events)).personnummer == a
+    sent: list[list[str]] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(request.headers.get_list("authorization"))
+
+    token = served.token("both", roles=FEED)
+    async with (
+        httpx.AsyncClient(event_hooks={"request": [record]}) as http,
+        Client(url, token, headers={"AUTHORIZATION": "Bearer stale"}, http_client=http) as client,
+    ):
+        await client.changes_head()
+    assert sent == [[f"Bearer {token}"]]
+
+
+class Elsewhere:
+    """A WebSocket server that is not the API: it keeps every message sent to it."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    async def __call__(self, connection: ServerConnection) -> None:
+        async for message in connection:
+            self.received.append(str(message))
+            await connection.close(4403, "not here")
+
+
+async def test_a_redirect_elsewhere_never_gets_the_token(served: Served) -> None:
+    """The token goes in connection_init's payload, which websockets cannot strip when it
+    follows a redirect to another origin (as it strips an Authorization header): a
+    server (or a proxy, or anyone on a plain ws:// path) answering the handshake with a
+    redirect must not get the token sent on to where it points."""
+    elsewhere = Elsewhere()
+    async with serve(elsewhere, "127.0.0.1", 0) as other:
+        target = f"ws://127.0.0.1:{other.sockets[0].getsockname()[1]}/graphql"
+
+        def redirect(connection: ServerConnection, request: Request) -> Response:
+            response = connection.respond(HTTPStatus.FOUND, "")
+            response.headers["Location"] = target
+            return response
+
+        async with serve(lambda _: asyncio.sleep(0), "127.0.0.1", 0,
+                         process_request=redirect) as redirecting:  # fmt: skip
+            port = redirecting.sockets[0].getsockname()[1]
+            token = served.token("redirected", roles=FEED)
+            client = Client(f"{served.server.base}/graphql", token,
+                            ws_url=f"ws://127.0.0.1:{port}/graphql")  # fmt: skip
+            async with client, aclosing(client.follow_changes()) as events:
+                with pytest.raises(VastfolketError) as refused:
+                    await next_event(events)
+    assert not [message for message in elsewhere.received if token in message]
+    assert target in str(refused.value)

@@ -153,6 +153,15 @@ def test_any_mode_runs_ad_hoc_text_and_keeps_what_apollo_clients_send(
     assert refused(post(open_server, by_id(AD_HOC))) == NOT_FOUND  # text sent bare is not kept
 
 
+def test_any_mode_keeps_only_the_apollo_documents_that_validate(open_server: Served) -> None:
+    """As Apollo Server does: a text that fails is answered with its errors, and its hash
+    alone stays unknown; the worker's places are for documents that run."""
+    broken = "query Broken { viewer { nickname } }"
+    sent = post(open_server, {**apollo(broken), "query": broken})
+    assert code_of(sent.json()) == "GRAPHQL_VALIDATION_FAILED"
+    assert code_of(post(open_server, apollo(broken)).json()) == "PERSISTED_QUERY_NOT_FOUND"
+
+
 def test_graphiql_s_page_still_answers_in_any_mode(open_server: Served) -> None:
     page = httpx.get(f"{open_server.server.base}/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()

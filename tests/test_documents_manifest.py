@@ -31,6 +31,9 @@ def bad(**changed: Any) -> dict[str, Any]:
 
 
 LOOKED, BROKEN = digest(LOOKUP), "query Lookup {"
+# A query's entry whose body holds a mutation too: a request's operationName would pick it.
+TWO = f'{LOOKUP}\nmutation Cancel {{ cancelSelectionOrder(id: "1") {{ id }} }}'
+ANONYMOUS = LOOKUP + " { viewer { tier } }"
 REFUSED = [
     (b"{not json", "not JSON"),
     (json.dumps({"format": "relay", "version": 1, "operations": []}), "not a manifest"),
@@ -45,6 +48,8 @@ REFUSED = [
     (json.dumps(bad(type="mutation")), "(Lookup): Lookup is a query, not a mutation"),
     (json.dumps(bad(name="Find")), "(Find): the body holds no operation named Find"),
     (json.dumps(bad(body=BROKEN, id=digest(BROKEN))), "(Lookup): the body is not GraphQL"),
+    (json.dumps(bad(body=TWO, id=digest(TWO))), "body holds 2 operations (Lookup, Cancel)"),
+    (json.dumps(bad(body=ANONYMOUS, id=digest(ANONYMOUS))), "2 operations (Lookup, a query)"),
 ]  # fmt: skip
 
 

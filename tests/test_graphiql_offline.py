@@ -11,7 +11,10 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
@@ -20,11 +23,13 @@ import pytest
 from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from api.app import create_app
+from api.auth import ensure_dev_keys, mint_dev_token
 from api.examples import doc_examples
 from api.settings import Settings
+from resolvers.domain.access import Tier
 from resolvers.domain.personnummer import Personnummer
 from tests import factories
-from tests.running import SCRIPT, Server, free_port, newcomer_env, scratch_dir
+from tests.running import SCRIPT, Server, free_port, fresh_env, newcomer_env, scratch_dir
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 CHROMIUM_ARGS = [
@@ -113,6 +118,118 @@ def test_graphiql_runs_its_default_query_without_the_internet(
     assert errors == []
     # What the page says fits what it does: the token is already there.
     assert "filled in" in editor
+
+
+@contextmanager
+def other_site(body: str) -> Iterator[str]:
+    """A site of someone else's, serving ``body``: another origin, on this machine."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.2", 0), Page) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.2:{server.server_address[1]}/"
+        finally:
+            server.shutdown()
+
+
+def test_another_site_cannot_frame_graphiql(chromium: str, graphiql_address: str) -> None:
+    """Clickjacking: a page elsewhere frames GraphiQL (here with the development token in
+    its address) under buttons of its own; the browser shows none of it."""
+    asked: list[str] = []
+    framing = f'<button>Win!</button><iframe src="{graphiql_address}"></iframe>'
+    with other_site(framing) as address, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: asked.append(request.url))
+            page.goto(address, wait_until="load")  # the frame's load, too
+        finally:
+            browser.close()
+    assert any(url.startswith(graphiql_address.split("?")[0]) for url in asked)  # framed
+    assert not [url for url in asked if "/static/vendor/" in url], "the framed page ran"
+
+
+def test_an_address_with_a_stray_percent_still_opens_with_its_token(
+    chromium: str, graphiql_address: str
+) -> None:
+    """A link pasted with a broken escape in some other parameter (a chat client's, a
+    tracker's): the page still opens, with the headers the address holds."""
+    outside: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            open_page(page, f"{graphiql_address}&ref=100%&x=%E0%A4%A", outside, errors)
+            run = page.locator(".graphiql-execute-button")
+            expect(run).to_be_visible(timeout=30_000)
+            run.click()
+            expect(page.locator(".result-window")).to_contain_text(
+                '"__typename": "Person"', timeout=30_000
+            )
+        finally:
+            browser.close()
+    assert outside == [] and errors == []
+
+
+@pytest.fixture(scope="module")
+def production_address(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """`vastfolket serve` as production runs it, tokens verified with keys of its own (the
+    development key's public half here), and any document allowed so that its GraphiQL
+    runs; GraphiQL's address and a token it accepts."""
+    root = tmp_path_factory.mktemp("production-graphiql")
+    keys = Settings(data_dir=root / "keys")
+    ensure_dev_keys(keys)
+    env = fresh_env(root / "data", DATABASE_URL=database_url, VASTFOLKET_DOCUMENTS="any",
+                    VASTFOLKET_JWT_PUBLIC_KEYS=str(keys.dev_public_keys_path))  # fmt: skip
+    server = Server.serve(env)
+    try:
+        yield f"{server.base}/graphql", mint_dev_token(keys, subject="official", tier=Tier.BASIC)
+    finally:
+        server.stop()
+
+
+def test_a_production_page_leaves_no_token_in_the_browser(
+    chromium: str, production_address: tuple[str, str]
+) -> None:
+    """An official at a shared desk writes a token in Headers and runs the query; whoever
+    opens the page next finds it neither in the editor nor in the browser's storage."""
+    address, token = production_address
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(address)
+            run = page.locator(".graphiql-execute-button")
+            expect(run).to_be_visible(timeout=30_000)
+            page.get_by_role("button", name="Headers").click()
+            page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror").click()
+            page.keyboard.type(json.dumps({"Authorization": f"Bearer {token}"}))
+            page.wait_for_timeout(300)
+            run.click()
+            expect(page.locator(".result-window")).to_contain_text('"__typename"', timeout=30_000)
+            stored = page.evaluate("JSON.stringify(Object.assign({}, window.localStorage))")
+            page.reload()
+            expect(run).to_be_visible(timeout=30_000)
+            page.get_by_role("button", name="Headers").click()
+            shown = page.locator(".graphiql-editor-tool").inner_text()
+        finally:
+            browser.close()
+    assert "FirstLookup" in stored  # it keeps its tabs and history there, the query run
+    assert token not in stored and token not in shown
 
 
 def operation_names() -> list[str]:

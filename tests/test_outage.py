@@ -25,6 +25,9 @@ from tests.subscribing import connected
 PAGE = '{ personsInRange(from: "190001010000", to: "209912310000", first: 5) { edges { node {'
 PAGE += " personnummer lastName } } } }"
 LOOKUP = "query ($p: String!) { person(personnummer: $p) { ... on Person { lastName } } }"
+# A lookup beside a field that needs no database: refused whole all the same, never a
+# null beside the viewer (that would read as no such person).
+MIXED = "query ($p: String!) { viewer { subject } a: person(personnummer: $p) { __typename } }"
 SEARCH = "query ($n: String!) { searchPersons(lastName: $n) { edges { node { lastName } } } }"
 LOG = "query ($p: String) { accessLog(personnummer: $p, first: 3) { edges { node { kind } } } }"
 
@@ -57,6 +60,7 @@ def _requests(base: str, data_dir: Path) -> dict:
     return {
         "page": graphql(PAGE, {}, official),
         "lookup": graphql(LOOKUP, number, official),
+        "mixed": graphql(MIXED, number, official),
         "search": graphql(SEARCH, {"n": person["lastName"]}, official),
         "access log": graphql(LOG, number, {"Authorization": f"Bearer {auditor}"}),
         "readyz": lambda client: client.get("/readyz"),
@@ -111,7 +115,7 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Outage:
 def test_a_database_outage_is_a_503_with_its_own_code_and_retry_after(outage: Outage) -> None:
     during = [a for a in outage.answers if outage.down <= a.sent and a.done <= outage.starting]
     kinds = {a.kind for a in during}
-    assert kinds == {"page", "lookup", "search", "access log", "readyz"}, kinds
+    assert kinds == {"page", "lookup", "mixed", "search", "access log", "readyz"}, kinds
     for answer in during:
         assert answer.status == 503, answer
         assert answer.headers["retry-after"].isdigit(), answer

@@ -5,17 +5,24 @@
 const EXAMPLE_QUERY = ``;
 // {"tabs": the docs' example operations, one tab each ({query, variables}); on a
 // development server only. "headersFromAddress": whether the address may fill in the
-// headers (the one `vastfolket serve` prints carries the development token).}
+// headers (the one `vastfolket serve` prints carries the development token), and whether
+// the browser keeps them: a development token, never an official's (the next person at a
+// shared desk would find it there).}
 const PAGE = {"tabs": [], "headersFromAddress": false};
 
-// The address's parameters, read as Strawberry's page reads them.
+// The address's parameters, read as Strawberry's page reads them; one with a broken
+// escape (a chat client or a tracker added to the link) is passed over, not the page's end.
 const parameters = {};
 for (const entry of window.location.search.slice(1).split("&")) {
   const eq = entry.indexOf("=");
-  if (eq >= 0) {
-    parameters[decodeURIComponent(entry.slice(0, eq))] = decodeURIComponent(
-      entry.slice(eq + 1),
-    );
+  try {
+    if (eq >= 0) {
+      parameters[decodeURIComponent(entry.slice(0, eq))] = decodeURIComponent(
+        entry.slice(eq + 1),
+      );
+    }
+  } catch (error) {
+    if (!(error instanceof URIError)) throw error;
   }
 }
 const headers = (PAGE.headersFromAddress && parameters.headers) || "";
@@ -43,9 +50,33 @@ function digest(text) {
   }
   return (hash >>> 0).toString(36);
 }
-const storage = GraphiQL.createLocalStorage({
+const namespaced = GraphiQL.createLocalStorage({
   namespace: `vastfolket-${digest(JSON.stringify(tabs))}`,
 });
+
+// GraphiQL's history keeps each run's headers whatever shouldPersistHeaders says: where
+// the headers are not to be kept, they are taken out of it before it is stored.
+const HISTORY = /:(queries|favorites)$/;
+function keepingNoHeaders(store) {
+  return {
+    getItem: (key) => store.getItem(key),
+    removeItem: (key) => store.removeItem(key),
+    clear: () => store.clear(),
+    get length() {
+      return store.length;
+    },
+    setItem(key, value) {
+      const history = HISTORY.exec(key);
+      if (history) {
+        const kept = JSON.parse(value);
+        for (const run of kept[history[1]] || []) delete run.headers;
+        value = JSON.stringify(kept);
+      }
+      store.setItem(key, value);
+    },
+  };
+}
+const storage = PAGE.headersFromAddress ? namespaced : keepingNoHeaders(namespaced);
 
 const explorer = GraphiQLPluginExplorer.explorerPlugin();
 
@@ -60,7 +91,7 @@ function VastfolketGraphiQL() {
     defaultEditorToolsVisibility: true,
     inputValueDeprecation: true,
     isHeadersEditorEnabled: true,
-    shouldPersistHeaders: true,
+    shouldPersistHeaders: PAGE.headersFromAddress,
   });
 }
 

@@ -3,14 +3,15 @@ subscription, over WebSocket with graphql-transport-ws) and turns the answer's e
 into the exceptions of `errors.py`.
 
 The token goes in the `Authorization` header of every HTTP request, and in the payload
-of `connection_init` on a WebSocket, as the API reads it there.
+of `connection_init` on a WebSocket, as the API reads it there; never anywhere else (an
+HTTP redirect is not followed, a WebSocket redirected to another origin is refused).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any, Self, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -21,9 +22,16 @@ from pydantic_core import to_jsonable_python
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 from .base_model import UNSET
-from .errors import SubscriptionClosed, UnexpectedResponse, VastfolketError, answer_error
+from .errors import (
+    SubscriptionClosed,
+    UnexpectedResponse,
+    VastfolketError,
+    answer_error,
+    well_formed,
+)
 
 # graphql-response+json first: with it, a request that fails to parse or validate gets
 # a 4xx (GraphQL over HTTP); the errors are read the same either way.
@@ -36,9 +44,11 @@ class VastfolketBaseClient:
 
     Args:
         url: e.g. "https://vastfolket.example/graphql".
-        token: the caller's JWT; sent as `Authorization: Bearer <token>`.
+        token: the caller's JWT; sent as `Authorization: Bearer <token>` (over an
+            `Authorization` of `headers`, whatever its spelling).
         headers: more headers for every HTTP request (a method's `headers=` adds some
-            for one request, e.g. `{"X-Case-Reference": "ÄR-2026/11"}`).
+            for one request, e.g. `{"X-Case-Reference": "ÄR-2026/11"}`); an
+            `Authorization` among them is sent on a WebSocket too.
         http_client: an `httpx.AsyncClient` of your own (its headers are kept).
         ws_url: where to subscribe; by default `url` with ws:// or wss://.
         timeout: seconds to wait for an HTTP answer, or for the WebSocket's handshake.
@@ -57,9 +67,8 @@ class VastfolketBaseClient:
         self.url = url
         self.ws_url = ws_url or _websocket_url(url)
         self.timeout = timeout
-        self.headers = {"Accept": ACCEPT, **(headers or {})}
-        if token is not None:
-            self.headers["Authorization"] = f"Bearer {token}"
+        bearer = {} if token is None else {"Authorization": f"Bearer {token}"}
+        self.headers = _merged({"Accept": ACCEPT}, headers or {}, bearer)
         self._owns_http_client = http_client is None
         self.http_client = http_client or httpx.AsyncClient(timeout=timeout)
 
@@ -94,8 +103,8 @@ class VastfolketBaseClient:
         }
         # The API reads header values as UTF-8 (`X-Case-Reference: ÄR-2026/11`); httpx
         # would encode a str as ASCII only.
-        given = {**self.headers, **kwargs.pop("headers", {})}
-        headers = {name: _utf8(value) for name, value in given.items()}
+        given = _merged(self.headers, kwargs.pop("headers", {}))
+        headers = {_utf8(name): _utf8(value) for name, value in given.items()}
         return await self.http_client.post(self.url, json=body, headers=headers, **kwargs)
 
     def get_data(self, response: httpx.Response) -> dict[str, Any]:
@@ -105,6 +114,8 @@ class VastfolketBaseClient:
         except ValueError:
             raise UnexpectedResponse(response.status_code, response.text) from None
         if not isinstance(answer, dict) or not ({"data", "errors"} & answer.keys()):
+            raise UnexpectedResponse(response.status_code, response.text)
+        if not well_formed(answer.get("errors", [])):
             raise UnexpectedResponse(response.status_code, response.text)
         if answer.get("errors"):
             raise answer_error(
@@ -135,10 +146,12 @@ class VastfolketBaseClient:
             "operationName": operation_name,
             "variables": _jsonable(variables or {}),
         }
+        connecting = connect(
+            self.ws_url, subprotocols=[PROTOCOL], open_timeout=self.timeout, **kwargs
+        )
         try:
-            async with connect(
-                self.ws_url, subprotocols=[PROTOCOL], open_timeout=self.timeout, **kwargs
-            ) as websocket:
+            async with connecting as websocket:
+                _check_origin(self.ws_url, connecting.uri)
                 await self._initialise(websocket)
                 await _send(websocket, {"id": "1", "type": "subscribe", "payload": payload})
                 while (data := await _next_event(websocket)) is not None:
@@ -150,7 +163,10 @@ class VastfolketBaseClient:
             ) from closed
 
     async def _initialise(self, websocket: ClientConnection) -> None:
-        authorization = self.headers.get("Authorization")
+        given = (value for name, value in self.headers.items() if name.lower() == "authorization")
+        authorization = next(given, None)
+        if isinstance(authorization, bytes):
+            authorization = authorization.decode()
         init = {"Authorization": authorization} if authorization else {}
         await _send(websocket, {"type": "connection_init", "payload": init})
         async with asyncio.timeout(self.timeout):
@@ -164,12 +180,13 @@ async def _next_event(websocket: ClientConnection) -> dict[str, Any] | None:
     while True:
         message = await _receive(websocket)
         kind, payload = message["type"], message.get("payload")
-        if kind == "next" and isinstance(payload, dict):
+        if kind == "next" and isinstance(payload, dict) and well_formed(payload.get("errors", [])):
             if payload.get("errors"):
                 raise answer_error(payload["errors"], payload.get("data"))
-            return cast(dict[str, Any], payload["data"])
-        if kind == "error" and isinstance(payload, list):
-            raise answer_error(payload)
+            if isinstance(payload.get("data"), dict):
+                return cast(dict[str, Any], payload["data"])
+        if kind == "error" and payload and well_formed(payload):
+            raise answer_error(cast(list[dict[str, Any]], payload))
         if kind == "complete":
             return None
         if kind == "ping":
@@ -199,6 +216,26 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]
     return to_jsonable_python(value)
+
+
+def _merged(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Headers, each layer's over those before it whatever their spelling (a name differing
+    only in case is the same header: two would be sent, and the server read one)."""
+    merged: dict[str, tuple[str, Any]] = {}
+    for layer in layers:
+        merged.update((name.lower(), (name, value)) for name, value in layer.items())
+    return dict(merged.values())
+
+
+def _check_origin(configured: str, reached: str) -> None:
+    """Refuse a WebSocket redirected to another origin before the token is sent: it goes
+    in connection_init's payload, which websockets cannot strip as it strips headers."""
+    asked, got = parse_uri(configured), parse_uri(reached)
+    if (asked.secure, asked.host, asked.port) != (got.secure, got.host, got.port):
+        raise VastfolketError(
+            f"{configured} redirected the subscription to {reached}: the token is sent to "
+            "no other origin than ws_url's (set ws_url to subscribe there)"
+        )
 
 
 def _utf8(value: str | bytes) -> bytes:

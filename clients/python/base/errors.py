@@ -117,10 +117,20 @@ class Unavailable(ApiError):
 
 
 class InvalidOperation(ApiError):
-    """The operation does not parse, fit the schema or stay within the query limits: a
-    client generated from another schema than the server's."""
+    """The operation does not parse, fit the schema or stay within the query limits, or
+    is not one of the documents the server trusts: a client generated from another
+    schema, or with other documents, than the server's (its manifest)."""
 
-    codes = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "QUERY_TOO_COMPLEX"})
+    codes = frozenset(
+        {
+            "GRAPHQL_PARSE_FAILED",
+            "GRAPHQL_VALIDATION_FAILED",
+            "QUERY_TOO_COMPLEX",
+            "DOCUMENT_NOT_TRUSTED",
+            "PERSISTED_DOCUMENT_NOT_FOUND",
+            "PERSISTED_QUERY_NOT_FOUND",
+        }
+    )
 
 
 class BadRequest(ApiError):
@@ -134,6 +144,8 @@ class BadRequest(ApiError):
             "REQUEST_HEADER_TOO_LARGE",
             "NOT_FOUND",
             "METHOD_NOT_ALLOWED",
+            "BAD_DOCUMENT_ID",
+            "DOCUMENT_ID_MISMATCH",
         }
     )
 
@@ -173,6 +185,19 @@ FAMILIES: dict[str, type[ApiError]] = {
     )
     for code in family.codes
 }
+
+
+def well_formed(errors: object) -> bool:
+    """Whether ``errors`` is a GraphQL response's `errors`: a list of objects, each with a
+    message, and extensions and a path (if any) of their types. A gateway's own JSON
+    between the client and the API often is not."""
+    return isinstance(errors, list) and all(
+        isinstance(error, dict)
+        and isinstance(error.get("message"), str)
+        and isinstance(error.get("extensions", {}), dict)
+        and isinstance(error.get("path", []), list)
+        for error in errors
+    )
 
 
 def api_error(error: dict[str, Any]) -> ApiError:
