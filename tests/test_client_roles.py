@@ -138,6 +138,9 @@ async def test_an_order_is_typed_from_preview_to_its_file_and_its_bill(served: S
     async with connect(served, "ekonomi", roles=("finance",)) as finance:
         billed = await finance.selection_billing(from_=since)
     assert billed is not None and [(b.id, b.price) for b in billed] == [(order.id, done.price)]
+    async with connect(served, "revisor", roles=("audit",)) as auditor:
+        audited = await auditor.selection_audit(ids=[order.id])
+    assert audited is not None and [(a.id, a.row_count) for a in audited] == [(order.id, 2)]
 
 
 async def test_without_the_selection_role_a_preview_raises_forbidden(served: Served) -> None:

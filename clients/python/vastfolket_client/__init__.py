@@ -87,6 +87,10 @@ from .persons_in_range import (
     GetPersonsInRangePersonsInRangeEdgesNode,
     GetPersonsInRangePersonsInRangePageInfo,
 )
+from .retry_selection_order import (
+    RetrySelectionOrder,
+    RetrySelectionOrderRetrySelectionOrder,
+)
 from .search_persons import (
     SearchPersons,
     SearchPersonsSearchPersons,
@@ -94,6 +98,7 @@ from .search_persons import (
     SearchPersonsSearchPersonsEdgesNode,
     SearchPersonsSearchPersonsPageInfo,
 )
+from .selection_audit import GetSelectionAudit, GetSelectionAuditSelectionAudit
 from .selection_billing import GetSelectionBilling, GetSelectionBillingSelectionBilling
 from .selection_order import GetSelectionOrder, GetSelectionOrderSelectionOrder
 from .selection_orders import GetSelectionOrders, GetSelectionOrdersSelectionOrders
@@ -150,6 +155,8 @@ __all__ = [
     "GetPersonsInRangePersonsInRangeEdges",
     "GetPersonsInRangePersonsInRangeEdgesNode",
     "GetPersonsInRangePersonsInRangePageInfo",
+    "GetSelectionAudit",
+    "GetSelectionAuditSelectionAudit",
     "GetSelectionBilling",
     "GetSelectionBillingSelectionBilling",
     "GetSelectionOrder",
@@ -179,6 +186,8 @@ __all__ = [
     "Relation",
     "RelationKind",
     "RelationPerson",
+    "RetrySelectionOrder",
+    "RetrySelectionOrderRetrySelectionOrder",
     "SearchPersons",
     "SearchPersonsSearchPersons",
     "SearchPersonsSearchPersonsEdges",

@@ -37,7 +37,12 @@ from .person_with_relations import (
     GetPersonWithRelationsPersonProtectedPerson,
 )
 from .persons_in_range import GetPersonsInRange, GetPersonsInRangePersonsInRange
+from .retry_selection_order import (
+    RetrySelectionOrder,
+    RetrySelectionOrderRetrySelectionOrder,
+)
 from .search_persons import SearchPersons, SearchPersonsSearchPersons
+from .selection_audit import GetSelectionAudit, GetSelectionAuditSelectionAudit
 from .selection_billing import GetSelectionBilling, GetSelectionBillingSelectionBilling
 from .selection_order import GetSelectionOrder, GetSelectionOrderSelectionOrder
 from .selection_orders import GetSelectionOrders, GetSelectionOrdersSelectionOrders
@@ -1072,3 +1077,95 @@ class Client(VastfolketBaseClient):
         )
         data = self.get_data(response)
         return CancelSelectionOrder.model_validate(data).cancel_selection_order
+
+    async def retry_selection_order(
+        self, id: str, **kwargs: Any
+    ) -> Optional[RetrySelectionOrderRetrySelectionOrder]:
+        query = gql("""
+            mutation RetrySelectionOrder($id: ID!) {
+              retrySelectionOrder(id: $id) {
+                ...SelectionOrder
+              }
+            }
+
+            fragment SelectionOrder on SelectionOrder {
+              id
+              status
+              progress
+              orderedAt
+              orderedBy
+              organisation
+              purpose
+              caseReference
+              format
+              fields
+              estimatedRows
+              rowCount
+              price
+              fileSize
+              checksum
+              downloadUrl
+              expiresAt
+              finishedAt
+              error
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query,
+            operation_name="RetrySelectionOrder",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return RetrySelectionOrder.model_validate(data).retry_selection_order
+
+    async def selection_audit(
+        self,
+        ids: Union[Optional[list[str]], UnsetType] = UNSET,
+        organisation: Union[Optional[str], UnsetType] = UNSET,
+        first: Union[Optional[int], UnsetType] = UNSET,
+        **kwargs: Any,
+    ) -> Optional[list[GetSelectionAuditSelectionAudit]]:
+        query = gql("""
+            query GetSelectionAudit($ids: [ID!], $organisation: String, $first: Int) {
+              selectionAudit(ids: $ids, organisation: $organisation, first: $first) {
+                ...SelectionOrder
+              }
+            }
+
+            fragment SelectionOrder on SelectionOrder {
+              id
+              status
+              progress
+              orderedAt
+              orderedBy
+              organisation
+              purpose
+              caseReference
+              format
+              fields
+              estimatedRows
+              rowCount
+              price
+              fileSize
+              checksum
+              downloadUrl
+              expiresAt
+              finishedAt
+              error
+            }
+            """)
+        variables: dict[str, object] = {
+            "ids": ids,
+            "organisation": organisation,
+            "first": first,
+        }
+        response = await self.execute(
+            query=query,
+            operation_name="GetSelectionAudit",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return GetSelectionAudit.model_validate(data).selection_audit
