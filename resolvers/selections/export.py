@@ -30,7 +30,7 @@ import orjson
 from resolvers.audit import access_log
 from resolvers.db import database_unavailable
 from resolvers.domain.access import Tier, Viewer
-from resolvers.selections.criteria import SELECTED, Criteria
+from resolvers.selections.criteria import PLANNED_FOR_ITS_CRITERIA, SELECTED, Criteria
 from resolvers.selections.file import Export, FileUnwritable, Sink, Superseded, export_of
 from resolvers.selections.price import PriceList
 from resolvers.selections.released import ROOT_FIELD
@@ -164,6 +164,7 @@ async def _export(
         sink = Sink(part, export.first, export.header_lines, progress, stop)
         try:
             async with connection.transaction(isolation="repeatable_read"):
+                await connection.execute(PLANNED_FOR_ITS_CRITERIA)
                 status = await _copy(connection, export, parameters, sink)
                 sink.close()
                 rows = int(status.split()[-1])

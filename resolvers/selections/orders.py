@@ -20,7 +20,7 @@ from pgqueuer import Queries
 from pgqueuer.db import AsyncpgDriver
 
 from resolvers.domain.access import Viewer
-from resolvers.selections.criteria import COUNT_SELECTED, Criteria
+from resolvers.selections.criteria import COUNT_SELECTED, PLANNED_FOR_ITS_CRITERIA, Criteria
 from resolvers.selections.price import DEFAULT_PRICES, PriceList
 
 EXPORT_ENTRYPOINT = "selection_export"
@@ -151,7 +151,12 @@ class TooManyOrders(Exception):
 
 
 async def count(connection: asyncpg.Connection | asyncpg.Pool, criteria: Criteria) -> int:
-    return int(await connection.fetchval(COUNT_SELECTED, *criteria.parameters()))
+    if isinstance(connection, asyncpg.Pool):
+        async with connection.acquire() as held:
+            return await count(held, criteria)
+    async with connection.transaction():  # a savepoint inside the caller's
+        await connection.execute(PLANNED_FOR_ITS_CRITERIA)
+        return int(await connection.fetchval(COUNT_SELECTED, *criteria.parameters()))
 
 
 async def place(
