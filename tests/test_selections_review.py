@@ -5,10 +5,12 @@ and bad criteria answered with a code, never an internal error (docs/selections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
 import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -134,12 +136,9 @@ async def test_an_export_whose_access_log_cannot_be_written_fails_and_leaves_no_
     register: dict[str, list[str]], caller: Caller, clean_db: asyncpg.Pool, settings: Settings
 ) -> None:
     order_id = await caller.order(GÖTEBORG, ["PERSONNUMMER"])
-    await clean_db.execute(REFUSE_EXPORT_LOG)
-    try:
+    async with log_refused(clean_db, "selectionExport"):
         with pytest.raises(export.AuditFailed):
             await run_worker(clean_db, settings, order_id)
-    finally:
-        await clean_db.execute("DROP TRIGGER refuse_export_log ON access_request")
     status = await caller.status(order_id)
     assert (status["status"], status["downloadUrl"], status["rowCount"]) == ("FAILED", None, None)
     assert status["error"].startswith("The access log could not be written")
@@ -148,14 +147,24 @@ async def test_an_export_whose_access_log_cannot_be_written_fails_and_leaves_no_
     assert await clean_db.fetchval(EXPORT_LOGGED, int(order_id)) == 0
 
 
-REFUSE_EXPORT_LOG = """
-CREATE OR REPLACE FUNCTION refuse_export_log() RETURNS trigger LANGUAGE plpgsql AS $$
+@contextlib.asynccontextmanager
+async def log_refused(pool: asyncpg.Pool, root_field: str) -> AsyncIterator[None]:
+    """The access log refuses rows of ``root_field`` while inside."""
+    await pool.execute(REFUSE_LOG.replace("ROOT_FIELD", root_field))
+    try:
+        yield
+    finally:
+        await pool.execute("DROP TRIGGER refuse_log ON access_request")
+
+
+REFUSE_LOG = """
+CREATE OR REPLACE FUNCTION refuse_log() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.root_fields = 'selectionExport' THEN RAISE EXCEPTION 'the log is full'; END IF;
+    IF NEW.root_fields = 'ROOT_FIELD' THEN RAISE EXCEPTION 'the log is full'; END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER refuse_export_log BEFORE INSERT ON access_request
-FOR EACH ROW EXECUTE FUNCTION refuse_export_log();
+CREATE TRIGGER refuse_log BEFORE INSERT ON access_request
+FOR EACH ROW EXECUTE FUNCTION refuse_log();
 """
 
 
@@ -224,17 +233,6 @@ async def test_every_download_is_logged_for_whoever_downloads_before_it_is_sent(
     assert {row["root_fields"] for row in logged} == {"selectionFile"}
 
 
-REFUSE_DOWNLOAD_LOG = """
-CREATE OR REPLACE FUNCTION refuse_download_log() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.root_fields = 'selectionFile' THEN RAISE EXCEPTION 'the log is full'; END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER refuse_download_log BEFORE INSERT ON access_request
-FOR EACH ROW EXECUTE FUNCTION refuse_download_log();
-"""
-
-
 async def test_a_download_whose_log_cannot_be_written_sends_nothing_and_is_counted(
     register: dict[str, list[str]],
     caller: Caller,
@@ -246,11 +244,8 @@ async def test_a_download_whose_log_cannot_be_written_sends_nothing_and_is_count
     await run_worker(clean_db, settings, order_id)
     failures = "vastfolket_access_log_failures_total"
     before = counted((await client.get("/metrics")).text, failures)
-    await clean_db.execute(REFUSE_DOWNLOAD_LOG)
-    try:
+    async with log_refused(clean_db, "selectionFile"):
         refused = await caller.download(order_id)
-    finally:
-        await clean_db.execute("DROP TRIGGER refuse_download_log ON access_request")
     assert refused.status_code == 503
     assert refused.json()["errors"][0]["extensions"]["code"] == "AUDIT_UNAVAILABLE"
     assert register["selected"][0] not in refused.text
