@@ -16,8 +16,6 @@ transaction then rolls back and nothing of it stays.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import nullcontext
-
 import asyncpg
 
 from resolvers.imports import bulk, full, moves, numbers, pipeline, plan, relatives, rounds
@@ -38,9 +36,11 @@ async def fill_new(
     """Write ``records``, persons new to the register; the counts of what they did.
 
     ``target``: the file (of a full delivery). ``empty``: the register is empty (its
-    indexes are then set aside and built after).
+    indexes are then set aside and built after; else they are kept, their trigram
+    entries merged in batches).
     """
-    async with bulk.indexes_set_aside(connection) if empty else nullcontext():
+    kept = bulk.indexes_set_aside if empty else bulk.pending_lists_batched
+    async with kept(connection):
         await connection.execute(full.CREATE_CONTEXT)
         await connection.execute(
             full.SET_CONTEXT, target.region, target.full_extract, target.file_id, target.order_id

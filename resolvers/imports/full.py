@@ -128,15 +128,15 @@ DELETE FROM import_record AS r WHERE r.new_personnummer IS NULL AND NOT {_CARRIE
 """
 
 # Persons with several records in the file (and new to the register: $1 as above):
-# written again, from their latest record.
+# written again, from their latest record. Only the few with several are looked up.
 DOUBLED = f"""
 CREATE TEMP TABLE import_doubled ON COMMIT DROP AS
 SELECT personnummer, count(*) - 1 AS superseded
 FROM import_record AS r
 WHERE new_personnummer IS NULL
-  AND NOT {_CARRIED_BEFORE}
 GROUP BY personnummer
 HAVING count(*) > 1
+   AND NOT {_CARRIED_BEFORE}
 """
 SUPERSEDED = "SELECT coalesce(sum(superseded), 0) FROM import_doubled"
 # The foreign keys are set aside: nothing cascades. Their events, written in this same
