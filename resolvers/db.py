@@ -74,9 +74,10 @@ async def migrate(connection: asyncpg.Connection) -> list[str]:
     try:
         await connection.execute(CREATE_MIGRATION_TABLE)
         done = {row["version"] for row in await connection.fetch(APPLIED_MIGRATIONS)}
-        for version, sql in migration_files():
-            if version in done:
-                continue
+        pending = [(version, sql) for version, sql in migration_files() if version not in done]
+        if pending:
+            await _register_whole(connection)
+        for version, sql in pending:
             async with connection.transaction():
                 await connection.execute(sql)
                 await connection.execute(RECORD_MIGRATION, version)
@@ -84,6 +85,17 @@ async def migrate(connection: asyncpg.Connection) -> list[str]:
     finally:
         await connection.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK_KEY)
     return applied_now
+
+
+async def _register_whole(connection: asyncpg.Connection) -> None:
+    """Build the register's indexes and keys again where a first full delivery, not yet
+    whole, set them aside (resolvers/imports/bulk.py): a migration may change them."""
+    from resolvers.imports import apply, bulk  # the importer is built on this module
+
+    async with connection.transaction():
+        await connection.execute(apply.WAIT_FOR_LOCK, apply.IMPORT_LOCK_KEY)
+        await connection.execute(bulk.MEMORY)
+        await bulk.put_back(connection)
 
 
 def database_unavailable(error: BaseException | None) -> bool:

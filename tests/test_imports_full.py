@@ -199,21 +199,3 @@ async def test_in_the_fast_path_a_protected_person_is_kept_wherever_registered(
     assert (outcome.counts["protected"], outcome.counts["skipped"]) == (1, 0)
     assert (await person(register, hidden))["protection"] == SKYDDAD
     assert await register.fetchval("SELECT count(*) FROM relation") == 0
-
-
-async def test_a_later_file_of_the_delivery_leaves_no_trigram_entries_pending(
-    register: asyncpg.Pool, database_url: str
-) -> None:
-    """It batches its persons' trigram entries in the GIN pending list and merges what is
-    left at its end: a name search after it reads the index alone."""
-    await register.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
-    part1 = full_extract(record(number(), 1), files_in_delivery=2, file_no=1)
-    job = part1.delivery.job_id  # type: ignore[union-attr]
-    await apply(database_url, part1)
-    later = (record(number(), post_id, names=names(last="Åkesson")) for post_id in range(2, 40))
-    await apply(database_url, full_extract(*later, files_in_delivery=2, file_no=2, job_id=job))
-    pending = await register.fetchval(
-        "SELECT pending_tuples FROM pgstatginindex('person_search_names_trgm')"
-    )
-    assert pending == 0
-    assert await register.fetchval("SELECT count(*) FROM person WHERE last_name = 'Åkesson'") == 38

@@ -156,3 +156,26 @@ async def test_log_entries_written_before_the_arrays_stay_readable_and_searchabl
         admin = await asyncpg.connect(server_uri)
         await admin.execute("DROP DATABASE vastfolket_log_upgrade WITH (FORCE)")
         await admin.close()
+
+
+async def test_a_new_database_orders_text_by_code_point(server_uri: str) -> None:
+    """The register's collation: code-point order (Swedish letters after z, as the
+    server's C.UTF-8 gives it) and Unicode case mapping, from PostgreSQL's own provider."""
+    url = await _fresh_database(server_uri, "vastfolket_collation")
+    connection = await asyncpg.connect(url)
+    try:
+        ordered = await connection.fetchval(
+            "SELECT string_agg(x, '' ORDER BY x) FROM unnest(ARRAY['Ö', 'å', 'Å', 'z', 'Z']) x"
+        )
+        assert ordered == "ZzÅÖå"
+        assert await connection.fetchval("SELECT lower('ÅÄÖ É') = 'åäö é'")
+        if int(await connection.fetchval("SHOW server_version_num")) >= 170000:
+            provider = await connection.fetchval(
+                "SELECT datlocprovider FROM pg_database WHERE datname = current_database()"
+            )
+            assert provider == b"b"  # "char": bytes
+    finally:
+        await connection.close()
+        admin = await asyncpg.connect(server_uri)
+        await admin.execute("DROP DATABASE vastfolket_collation WITH (FORCE)")
+        await admin.close()

@@ -143,9 +143,11 @@ async def _apply(
     order_id = None if delivery is None else delivery.order_id
     known = await connection.fetchval(KNOWN_PERSONS)
     target = Target(options.region, extract.id if extract else None, started.id, order_id, known)
-    counts = await _write(connection, counting.counted(source.records()), counting, check, target)
+    completes = extract is not None and await ledger.delivery_complete(connection, delivery)
+    records = counting.counted(source.records())
+    counts = await _write(connection, records, counting, check, target, completes)
     if extract is not None:
-        await _complete(connection, delivery, extract, started, counts)
+        await _complete(connection, completes, extract, started, counts)
     await ledger.finish(connection, started.id, source.sha256.lower(), counting.records, counts)
     status = DRY_RUN if options.dry_run else APPLIED
     file_id = None if options.dry_run else started.id
@@ -158,6 +160,7 @@ async def _write(
     counting: _Counting,
     check: Callable[[int], Awaitable[None]],
     target: Target,
+    completes: bool,
 ) -> rounds.Counts:
     """Stage and apply the records: straight into an empty register for a full extract,
     else in rounds."""
@@ -166,7 +169,10 @@ async def _write(
     await staging.create(connection)
     if extract is not None and await connection.fetchval(full.ONLY_THIS_DELIVERY, extract):
         empty = await connection.fetchval(full.REGISTER_IS_EMPTY)
-        return await fill.fill_new(connection, records, counting, check, target, empty=empty)
+        return await fill.fill_new(
+            connection, records, counting, check, target, empty=empty, completes=completes
+        )
+    await bulk.put_back(connection)  # a first delivery left incomplete: in service now
     await staging.stream(connection, records, FULL if extract else CHANGES, counting)
     await check(counting.records)
     return await rounds.apply_rounds(connection, target)
@@ -174,13 +180,13 @@ async def _write(
 
 async def _complete(
     connection: asyncpg.Connection,
-    delivery: Delivery | None,
+    completes: bool,
     extract: ledger.Started,
     started: ledger.Started,
     counts: rounds.Counts,
 ) -> None:
     """When this file completes its full delivery, who it did not carry leaves."""
-    if await ledger.delivery_complete(connection, delivery):
+    if completes:
         left, _told = await connection.fetchrow(
             full.LEAVE_UNCARRIED, extract.id, extract.started_at, started.id
         )

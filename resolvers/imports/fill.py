@@ -4,8 +4,10 @@ The later files of a full delivery that comes in several take it too, while the 
 holds nothing but what the delivery's earlier files wrote: their persons are new as well,
 and a record for a person an earlier file wrote is applied afterwards, in rounds, as in
 a filled register (compared with what is stored: a protection is never lost).
-Only into an empty register are the indexes set aside (rebuilding them over the persons
-already written, for every file, would cost more than keeping them up to date).
+The first file sets the register's secondary indexes and foreign keys aside; they stay
+aside through the delivery's later files and are built again by the file that completes
+it, or earlier by a file that goes on in rounds or moves numbers (those rely on the keys'
+cascades). See ``resolvers.imports.bulk``.
 
 See ``resolvers.imports.full`` for what it writes and ``resolvers.imports.pipeline`` for
 how. The caller's ``check`` runs once every record is read, before the indexes are
@@ -16,6 +18,7 @@ transaction then rolls back and nothing of it stays.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+
 import asyncpg
 
 from resolvers.imports import bulk, full, moves, numbers, pipeline, plan, relatives, rounds
@@ -32,27 +35,23 @@ async def fill_new(
     target: Target,
     *,
     empty: bool,
+    completes: bool,
 ) -> Counts:
     """Write ``records``, persons new to the register; the counts of what they did.
 
     ``target``: the file (of a full delivery). ``empty``: the register is empty (its
-    indexes are then set aside and built after; else they are kept, their trigram
-    entries merged in batches).
+    indexes and keys are then set aside). ``completes``: the file is its delivery's last.
     """
-    kept = bulk.indexes_set_aside if empty else bulk.pending_lists_batched
-    async with kept(connection):
-        await connection.execute(full.CREATE_CONTEXT)
-        await connection.execute(
-            full.SET_CONTEXT, target.region, target.full_extract, target.file_id, target.order_id
-        )
-        read = await pipeline.stream_in_chunks(connection, records, full.FILL_CHUNK, progress)
-        await check(read)
-        known = target.known_persons
-        superseded = await _rewrite_doubled(connection, known)
-        await relatives.remember(connection, known)
-        await connection.execute(full.PURGE_RELATIONS_TO_PROTECTED)
+    if empty:
+        await bulk.set_aside(connection)
+    known, superseded = await _write_new(connection, records, progress, check, target)
     created, protected, for_persons = await connection.fetchrow(full.WRITTEN_COUNTS, known)
     carried_before = await connection.fetchval(full.CARRIED_BEFORE, known) if known else 0
+    moving = carried_before or await connection.fetchval(full.NUMBERS_CHANGE)
+    if completes or moving:
+        await bulk.put_back(connection)
+    # Last, so that the file that builds the indexes again finds the rows by one.
+    await connection.execute(full.PURGE_RELATIONS_TO_PROTECTED)
     counts = no_counts()
     counts.update(created=created, protected=protected, unchanged=superseded)
     counts["skipped"] = for_persons - carried_before - created - protected - superseded
@@ -67,6 +66,27 @@ async def fill_new(
     await moves.hide_protected(connection)
     await relatives.tell(connection, target.file_id)
     return counts
+
+
+async def _write_new(
+    connection: asyncpg.Connection,
+    records: Iterator[Record],
+    progress: Callable[[int], None],
+    check: Callable[[int], Awaitable[None]],
+    target: Target,
+) -> tuple[int, int]:
+    """Stream the records into the register; the persons known before, and how many
+    records were superseded by a later one for the same person."""
+    await connection.execute(full.CREATE_CONTEXT)
+    await connection.execute(
+        full.SET_CONTEXT, target.region, target.full_extract, target.file_id, target.order_id
+    )
+    read = await pipeline.stream_in_chunks(connection, records, full.FILL_CHUNK, progress)
+    await check(read)
+    known = target.known_persons
+    superseded = await _rewrite_doubled(connection, known)
+    await relatives.remember(connection, known)
+    return known, superseded
 
 
 async def _rewrite_doubled(connection: asyncpg.Connection, known: int) -> int:

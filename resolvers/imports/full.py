@@ -122,6 +122,8 @@ _CARRIED_BEFORE = """EXISTS (
 CARRIED_BEFORE = f"""
 SELECT count(*) FROM import_record AS r WHERE r.new_personnummer IS NULL AND {_CARRIED_BEFORE}
 """
+# Whether any record moves a person to a new number (Hänvisning).
+NUMBERS_CHANGE = "SELECT EXISTS (SELECT 1 FROM import_record WHERE new_personnummer IS NOT NULL)"
 # What is left for the rounds: those records, and the number changes.
 LEAVE_FOR_ROUNDS = f"""
 DELETE FROM import_record AS r WHERE r.new_personnummer IS NULL AND NOT {_CARRIED_BEFORE}
