@@ -46,7 +46,7 @@ async def fill_new(
         await bulk.set_aside(connection)
     known, superseded = await _write_new(connection, records, progress, check, target)
     created, protected, for_persons = await connection.fetchrow(full.WRITTEN_COUNTS, known)
-    carried_before = await connection.fetchval(full.CARRIED_BEFORE, known) if known else 0
+    carried_before = await connection.fetchval(full.CARRIED_BEFORE)
     moving = carried_before or await connection.fetchval(full.NUMBERS_CHANGE)
     if completes or moving:
         await bulk.put_back(connection)
@@ -79,8 +79,9 @@ async def _write_new(
     records were superseded by a later one for the same person."""
     await connection.execute(full.CREATE_CONTEXT)
     await connection.execute(
-        full.SET_CONTEXT, target.region, target.full_extract, target.file_id, target.order_id
-    )
+        full.SET_CONTEXT, target.region, target.full_extract, target.file_id, target.order_id,
+        target.known_persons,
+    )  # fmt: skip
     read = await pipeline.stream_in_chunks(connection, records, full.FILL_CHUNK, progress)
     await check(read)
     known = target.known_persons

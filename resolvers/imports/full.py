@@ -35,12 +35,14 @@ SELECT NOT EXISTS (SELECT 1 FROM person WHERE full_extract IS DISTINCT FROM $1)
 # What the chunk statements need to know (they are sent without parameters).
 CREATE_CONTEXT = """
 CREATE TEMP TABLE import_context (
-    region text, full_extract bigint, file_id bigint, post_order text
+    region text, full_extract bigint, file_id bigint, post_order text, known bigint
 ) ON COMMIT DROP;
-CREATE TEMP TABLE import_written (id bigint, post_id bigint) ON COMMIT DROP
+CREATE TEMP TABLE import_written (id bigint, post_id bigint) ON COMMIT DROP;
+CREATE TEMP TABLE import_carried (records bigint) ON COMMIT DROP
 """
 SET_CONTEXT = """
-INSERT INTO import_context (region, full_extract, file_id, post_order) VALUES ($1, $2, $3, $4)
+INSERT INTO import_context (region, full_extract, file_id, post_order, known)
+VALUES ($1, $2, $3, $4, $5)
 """
 
 _PROTECTED_KEEP_NOTHING = ", ".join(
@@ -111,17 +113,26 @@ ORDER BY w.id, {PREFERRED_RELATION};
 TRUNCATE import_chunk, import_written
 """
 # Each chunk is kept in the staging table too: its PostIds checked unique there, its
-# number changes applied from there at the end.
-FILL_CHUNK = f"INSERT INTO import_record SELECT * FROM import_chunk;\n{WRITE_CHUNK}"
+# number changes applied from there at the end. Its records for persons an earlier file
+# of the delivery wrote (ids up to ``known``) are counted meanwhile, while the next
+# chunk is parsed, rather than looked up one by one at the end.
+FILL_CHUNK = f"""
+INSERT INTO import_record SELECT * FROM import_chunk;
+INSERT INTO import_carried (records)
+SELECT count(*)
+FROM import_chunk AS r
+CROSS JOIN import_context AS c
+WHERE c.known > 0
+  AND r.new_personnummer IS NULL
+  AND EXISTS (SELECT 1 FROM person AS p WHERE p.personnummer = r.personnummer AND p.id <= c.known);
+{WRITE_CHUNK}"""
 
 # Records for persons in the register before the file ($1: up to which id), whom an
 # earlier file of the delivery wrote: the chunks left them, to be applied in rounds.
 _CARRIED_BEFORE = """EXISTS (
     SELECT 1 FROM person AS p WHERE p.personnummer = r.personnummer AND p.id <= $1
 )"""
-CARRIED_BEFORE = f"""
-SELECT count(*) FROM import_record AS r WHERE r.new_personnummer IS NULL AND {_CARRIED_BEFORE}
-"""
+CARRIED_BEFORE = "SELECT coalesce(sum(records), 0)::bigint FROM import_carried"
 # Whether any record moves a person to a new number (Hänvisning).
 NUMBERS_CHANGE = "SELECT EXISTS (SELECT 1 FROM import_record WHERE new_personnummer IS NOT NULL)"
 # What is left for the rounds: those records, and the number changes.
