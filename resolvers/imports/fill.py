@@ -16,6 +16,7 @@ transaction then rolls back and nothing of it stays.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+
 import asyncpg
 
 from resolvers.imports import bulk, full, moves, numbers, pipeline, plan, relatives, rounds
