@@ -27,6 +27,9 @@ ALTER TABLE person
             AND registered_town_folded IS NULL)
     );
 
+-- Every person with an address gets a new row version: about 2.5 minutes at 2 000 000
+-- persons on two cores, the register locked meanwhile (as by an import). The old versions
+-- are left to vacuum, as after a full extract applied in rounds.
 UPDATE person AS p
 SET has_registered_address = true,
     registered_municipality = a.county_code || a.municipality_code,
@@ -71,7 +74,8 @@ WHERE p.protection IS NULL
 -- expression statistic on address (migration 0016) served the join no statement makes.
 -- One statistic of its own tells the planner how the three go together: who has no
 -- registered address is mostly deregistered (deceased, emigrated), so their shares
--- multiplied would undercount a broad selection.
+-- multiplied undercount a broad selection (at 2 000 000: everyone registered estimated
+-- 1.89 million of 1.95 without it, 1.94 with it; Mölndal 228 000 of 243 000, 243 000).
 DROP STATISTICS IF EXISTS address_municipality_expression;
 CREATE STATISTICS IF NOT EXISTS person_registered_address_status (mcv)
     ON has_registered_address, registered_municipality,
@@ -80,7 +84,8 @@ CREATE STATISTICS IF NOT EXISTS person_registered_address_status (mcv)
 
 -- The selection's town criterion read this index; it reads person now, and nothing else
 -- looks towns up across the register (a name search checks its few matches' towns by
--- their address's key). Without it the import folds each town once, as before, not twice.
+-- their address's key). Without it the import folds each town once (about 1.5 µs), as
+-- before, not twice.
 DROP INDEX IF EXISTS address_postal_town;
 
 ANALYZE person;
