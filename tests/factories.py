@@ -1,4 +1,10 @@
-"""Small factories that write register rows for a test, with valid numbers."""
+"""Small factories that write register rows for a test, with valid numbers.
+
+Addresses are written only through ``add_address`` (or, for many persons at once,
+followed by ``restate``): each keeps the person row's registered-address columns as the
+importer keeps them (``resolvers.imports.registered``), so a test's register is one the
+importer could have written.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from resolvers.domain.personnummer import make
+from resolvers.imports import registered
 
 _birth_numbers = itertools.count(1)
 
@@ -27,6 +34,18 @@ INSERT INTO address (
     county_code, municipality_code, country
 )
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+"""
+
+# The persons' registered-address columns as their stored address says ($1: their ids;
+# NULL: everyone's), by the importer's own rule.
+RESTATE = f"""
+UPDATE person AS p
+SET ({", ".join(registered.COLUMNS)}) = (
+    SELECT {", ".join(registered.of_address("a.", "a.person_id IS NOT NULL"))}
+    FROM (SELECT) AS one
+    LEFT JOIN address AS a ON a.person_id = p.id AND a.kind = 'F'
+)
+WHERE $1::bigint[] IS NULL OR p.id = ANY ($1::bigint[])
 """
 
 INSERT_RELATION = """
@@ -67,18 +86,20 @@ async def person(
     protection: str | None = None,
     address: dict[str, Any] | None = None,
 ) -> str:
-    """Insert a person with a registered address in Göteborg; return the number."""
+    """Insert a person with a registered address (in Göteborg unless ``address`` names
+    the codes; ``{}``: none); return the number."""
     pnr = personnummer or number(born, male=male)
     code, date = deregistration or (None, None)
     await pool.execute(
         INSERT_PERSON, pnr, born, first_names, given_name_code, middle_name, last_name,
         moved_in_date, key_code, civil_status, civil_status_date, code, date, protection,
     )  # fmt: skip
-    registered = {"line2": "Storgatan 1", "postal_code": "41263", "postal_town": "GÖTEBORG"}
+    home = {"line2": "Storgatan 1", "postal_code": "41263", "postal_town": "GÖTEBORG"}
     if address is not None:
-        registered = address
-    if registered:
-        await add_address(pool, pnr, "F", county_code="14", municipality_code="80", **registered)
+        home = address
+    if home:
+        home = {"county_code": "14", "municipality_code": "80", **home}
+        await add_address(pool, pnr, "F", **home)
     return pnr
 
 
@@ -88,6 +109,13 @@ async def add_address(pool: asyncpg.Pool, personnummer: str, kind: str, **fields
     values = [fields.get(name) for name in columns]
     values += [fields.get("county_code"), fields.get("municipality_code"), fields.get("country")]
     await pool.execute(INSERT_ADDRESS, person_id, kind, *values)
+    await restate(pool, [person_id])
+
+
+async def restate(pool: asyncpg.Pool | asyncpg.Connection, ids: list[int] | None = None) -> None:
+    """After addresses written in bulk: the persons' (``ids``; None: everyone's)
+    registered-address columns as their addresses say."""
+    await pool.execute(RESTATE, ids)
 
 
 async def relate(

@@ -23,6 +23,7 @@ import httpx
 from api.settings import Settings
 from api.worker import STARTED
 from resolvers.domain.personnummer import make
+from tests import factories
 from tests.running import Server, fresh_env
 from tests.selections import Caller
 
@@ -132,4 +133,5 @@ async def crowd(pool: asyncpg.Pool, count: int) -> list[str]:
         for index in range(count)
     ]
     await pool.execute(CROWD, numbers)
+    await factories.restate(pool)
     return sorted(numbers)

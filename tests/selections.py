@@ -96,7 +96,10 @@ def own_number(born: dt.date = BORN, *, male: bool = False, coordination: bool =
 async def town(pool: asyncpg.Pool) -> dict[str, list[str]]:
     """Persons in Göteborg (1480) and Borås (1490), some who must never be selected."""
     göteborg = {"line2": "Åsgatan 1", "postal_code": "41263", "postal_town": "GÖTEBORG"}
-    borås = {"line2": "Ågatan 2", "postal_code": "50330", "postal_town": "BORÅS"}
+    borås = {
+        "line2": "Ågatan 2", "postal_code": "50330", "postal_town": "BORÅS",
+        "municipality_code": "90",
+    }  # fmt: skip
 
     async def person(address: dict[str, str], **given: Any) -> str:
         number = given.pop("personnummer", None) or own_number()
@@ -113,11 +116,6 @@ async def town(pool: asyncpg.Pool) -> dict[str, list[str]]:
     coordination = await person(göteborg, personnummer=own_number(coordination=True))
     deceased = await person(göteborg, deregistration=("AV", dt.date(2020, 1, 1)))
     elsewhere = await person(borås, last_name="Borg")
-    await pool.execute(
-        "UPDATE address SET municipality_code = '90' WHERE person_id = "
-        "(SELECT id FROM person WHERE personnummer = $1)",
-        elsewhere,
-    )
     return {
         "selected": sorted(selected),
         "never": [protected, coordination],

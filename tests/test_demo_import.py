@@ -19,6 +19,7 @@ from resolvers.imports.navet import open_delivery
 from resolvers.imports.records import Record
 from resolvers.imports.source import APPLIED
 from tests.demo_register import Register, assert_same, expected, stored
+from tests.importing import assert_registered_addresses_kept
 
 PERSONS, SEED, TODAY = 2000, 7, dt.date(2025, 6, 1)
 KEY_CODE = 6  # in a person row of tests/demo_register.py
@@ -75,6 +76,7 @@ async def test_the_imported_demo_is_the_generated_register(
     assert filled.files == sorted(tmp_path.glob("navet-*.xml")) and len(filled.files) == 5
     found = await stored(register)
     assert_same(found, wanted)
+    await assert_registered_addresses_kept(register)
     assert len(wanted.protected) > 5 and found.protected == wanted.protected
     with_key_code = [row for row in found.persons.values() if row[KEY_CODE] is not None]
     assert len(with_key_code) > PERSONS * 0.9  # the key codes were there before the files
@@ -131,6 +133,7 @@ async def test_the_files_write_an_event_of_every_kind_in_order(
     files = await register.fetch("SELECT import_file_id FROM change_event ORDER BY xid, position")
     assert [row[0] for row in files] == sorted(row[0] for row in files)
     assert len({(e.xid) for e in events}) == len(filled.files)
+    await assert_registered_addresses_kept(register)  # after every kind of event
 
 
 async def test_the_events_name_the_municipality_they_took_a_person_out_of(
@@ -180,6 +183,7 @@ async def test_a_split_extract_imports_to_the_same_register(
                 outcome = await apply_file(connection, navet, path.name)
             assert outcome.status == APPLIED
     assert_same(await stored(register), wanted)
+    await assert_registered_addresses_kept(register)
 
 
 async def test_examples_are_of_their_kind(register: asyncpg.Pool, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from resolvers.changes import feed
 from resolvers.domain.access import Tier
 from resolvers.imports.records import SEKRETESS, SKYDDAD
 from tests.conftest import Api
-from tests.factories import number
+from tests.factories import number, restate
 from tests.importing import apply, changes, full_extract, names, partial, record, register
 from tests.test_feed import Follower, living_in
 
@@ -231,6 +231,7 @@ async def _rows_read(pool: asyncpg.Pool, filters: feed.Filters, first: int, scan
 async def busy_register(register: asyncpg.Pool) -> asyncpg.Pool:
     await register.execute(PERSONS, 20_000)
     await register.execute(ADDRESSES)
+    await restate(register)
     await register.execute(EVENTS, 30_000, 20_000)
     await register.execute("ANALYZE person, address, change_event, former_personnummer")
     return register

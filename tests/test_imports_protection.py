@@ -32,8 +32,10 @@ async def assert_purged(pool: asyncpg.Pool, personnummer: str, protection: str) 
     assert stored is not None and stored["protection"] == protection
     kept = {"id", "personnummer", "is_coordination_number", "birth_date", "protection",
             "post_id", "updated_at"}  # fmt: skip
+    assert stored["has_registered_address"] is False  # nor where they live
     present = {name for name, value in stored.items() if value is not None}
-    assert present - {"full_extract", "post_order"} == kept  # which delivery carried them
+    present -= {"full_extract", "post_order", "has_registered_address"}  # which delivery
+    assert present == kept
     traces = await pool.fetchrow(TRACES, stored["id"], personnummer)
     assert dict(traces) == {"addresses": 0, "relations": 0, "pointing_at": 0}
 

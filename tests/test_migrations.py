@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncpg
 
 from api.database import ensure_database
@@ -9,7 +11,10 @@ from resolvers.audit import access_log, log_search
 from resolvers.db import CREATE_MIGRATION_TABLE, RECORD_MIGRATION, migrate, migration_files
 from resolvers.domain.access import Tier, Viewer
 from resolvers.register import former_numbers, persons
+from resolvers.selections.criteria import COUNT_SELECTED, Criteria
+from tests import factories
 from tests.conftest import _fresh_database
+from tests.importing import assert_registered_addresses_kept
 
 
 async def test_migrations_are_recorded_and_idempotent(server_uri: str) -> None:
@@ -178,4 +183,62 @@ async def test_a_new_database_orders_text_by_code_point(server_uri: str) -> None
         await connection.close()
         admin = await asyncpg.connect(server_uri)
         await admin.execute("DROP DATABASE vastfolket_collation WITH (FORCE)")
+        await admin.close()
+
+
+async def test_the_registered_address_is_copied_onto_the_persons_already_there(
+    server_uri: str,
+) -> None:
+    """A register filled before migration 0017: each person's row gets what their
+    folkbokföringsadress says, and a selection then counts whom the join counted."""
+    admin = await asyncpg.connect(server_uri)
+    await admin.execute("DROP DATABASE IF EXISTS vastfolket_registered_upgrade WITH (FORCE)")
+    await admin.close()
+    url = await ensure_database(server_uri, "vastfolket_registered_upgrade")
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(CREATE_MIGRATION_TABLE)
+        before = [m for m in migration_files() if m[0] < "0017"]
+        for version, sql in before:
+            await connection.execute(sql)
+            await connection.execute(RECORD_MIGRATION, version)
+        addresses = {
+            "göteborg": [("F", "41263", "GÖTEBORG", "14", "80"), ("S", "41101", "BOX", None, None)],
+            "uncoded": [("F", "43130", "Mölndal", None, None)],
+            "special": [("S", "50330", "BORÅS", None, None)],
+            "none": [],
+        }
+        numbers = {}
+        for name, rows in addresses.items():
+            numbers[name] = factories.number()
+            await connection.execute(
+                factories.INSERT_PERSON, numbers[name], dt.date(1980, 5, 17), "Anna", None,
+                None, "Ek", None, None, None, None, None, None, None,
+            )  # fmt: skip
+            person_id = await connection.fetchval(factories.PERSON_ID, numbers[name])
+            for kind, code, town, county, municipality in rows:
+                await connection.execute(
+                    factories.INSERT_ADDRESS, person_id, kind, None, None, None, None, code,
+                    town, county, municipality, None,
+                )  # fmt: skip
+        assert await migrate(connection) == [
+            version for version, _ in migration_files() if version >= "0017"
+        ]
+        await assert_registered_addresses_kept(connection)
+        rows = await connection.fetch(
+            "SELECT personnummer, has_registered_address, registered_municipality, "
+            "registered_postal_code, registered_town_folded FROM person"
+        )
+        assert {tuple(row) for row in rows} == {
+            (numbers["göteborg"], True, "1480", "41263", "goteborg"),
+            (numbers["uncoded"], True, None, "43130", "molndal"),
+            (numbers["special"], False, None, None, None),
+            (numbers["none"], False, None, None, None),
+        }
+        count = await connection.fetchval(COUNT_SELECTED, *Criteria().parameters())
+        assert count == 2
+    finally:
+        await connection.close()
+        admin = await asyncpg.connect(server_uri)
+        await admin.execute("DROP DATABASE vastfolket_registered_upgrade WITH (FORCE)")
         await admin.close()

@@ -15,6 +15,7 @@ the delivery's first file was applied: they were carried by a later change notic
 
 from __future__ import annotations
 
+from resolvers.imports import registered
 from resolvers.imports.parts import (
     ADDRESS_COLUMNS,
     ADDRESS_VALUES,
@@ -58,19 +59,22 @@ _PROTECTED_KEEP_NOTHING = ", ".join(
 # wherever it registers them; another person registered outside the region is not
 # written; a person written already, by an earlier record, is left for the end) with
 # the events of those not protected — CREATED; a protected person new to the register
-# gets none, as in a round —, then the addresses and relations of those.
+# gets none, as in a round —, then the addresses and relations of those. Each person's
+# row holds what their registered address says (``registered.WRITTEN``: from the same
+# staged columns as the address below).
 WRITE_CHUNK = f"""
 WITH written AS (
     INSERT INTO person (
         personnummer, birth_date, first_names, given_name_code, middle_name, last_name,
         moved_in_date, key_code, property_designation, civil_status, civil_status_date,
         deregistration_code, deregistration_date, protection, post_id, post_order,
-        changed_at, full_extract
+        changed_at, full_extract, {", ".join(registered.COLUMNS)}
     )
     SELECT
         r.personnummer, personnummer_birth_date(r.personnummer), {_PROTECTED_KEEP_NOTHING},
         r.protection, r.post_id, c.post_order,
-        CASE WHEN r.protection IS NULL THEN r.changed_at END, c.full_extract
+        CASE WHEN r.protection IS NULL THEN r.changed_at END, c.full_extract,
+        {", ".join(registered.WRITTEN)}
     FROM import_chunk AS r
     CROSS JOIN import_context AS c
     LEFT JOIN key_code_area AS k

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from resolvers.imports import registered
 from resolvers.imports.parts import MUNICIPALITY
 
 
@@ -104,8 +105,10 @@ def _part(carried: str, column: str, stored: str | None = None) -> str:
 
 _NAMES, _REGISTRATION = "r.first_names IS NOT NULL", "r.has_registration"
 _CIVIL, _DEREGISTRATION = "r.civil_status IS NOT NULL", "r.deregistration_code IS NOT NULL"
+_ADDRESSES = "r.total OR r.address_kinds IS NOT NULL"  # they replace the stored ones
 
-# The person after each creating, changing or lifting record, beside the person before.
+# The person after each creating, changing or lifting record, beside the person before;
+# with what their registered address will say once the round's addresses are written.
 NEXT_PERSONS = f"""
 CREATE TEMP TABLE import_next ON COMMIT DROP AS
 SELECT
@@ -146,7 +149,8 @@ FROM (
         {_part(_CIVIL, "civil_status_date")} AS civil_status_date,
         {_part(_DEREGISTRATION, "deregistration_code")} AS deregistration_code,
         {_part(_DEREGISTRATION, "deregistration_date")} AS deregistration_date,
-        r.total OR r.address_kinds IS NOT NULL AS new_addresses,
+        {registered.left_by_record(_ADDRESSES)},
+        {_ADDRESSES} AS new_addresses,
         r.total OR r.relation_kinds IS NOT NULL AS new_relations
     FROM import_plan AS pl
     JOIN import_record AS r ON r.post_id = pl.post_id

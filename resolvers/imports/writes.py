@@ -8,6 +8,7 @@ file's order (BestallningsId), stored beside the PostId.
 
 from __future__ import annotations
 
+from resolvers.imports import registered
 from resolvers.imports.parts import (
     ADDRESS_COLUMNS,
     RELATION_COLUMNS,
@@ -16,13 +17,17 @@ from resolvers.imports.parts import (
 )
 
 # What a person holds beside the number, the birth date it tells, the mark and the
-# importer's bookkeeping: what a protection purges.
+# importer's bookkeeping: what a protection purges, with their registered address's
+# criteria (the address goes too).
 _PERSON_FIELDS = (
     "first_names", "given_name_code", "middle_name", "last_name", "moved_in_date",
     "key_code", "property_designation", "civil_status", "civil_status_date",
     "deregistration_code", "deregistration_date",
 )  # fmt: skip
-_PURGED = ",\n    ".join(f"{name} = NULL" for name in _PERSON_FIELDS)
+_PURGED = ",\n    ".join([*(f"{name} = NULL" for name in _PERSON_FIELDS), registered.PURGED])
+# What a round writes of a person: the fields, and the registered address's criteria as
+# the record leaves them (``import_next``, beside the addresses written after).
+_WRITTEN_FIELDS = (*_PERSON_FIELDS, *registered.COLUMNS)
 
 # Leaving the region: the person goes, with their addresses and relations (cascade).
 LEAVE = """
@@ -99,7 +104,7 @@ WHERE related_personnummer IN (
 )
 """
 
-_SET_FIELDS = ",\n    ".join(f"{name} = n.{name}" for name in _PERSON_FIELDS)
+_SET_FIELDS = ",\n    ".join(f"{name} = n.{name}" for name in _WRITTEN_FIELDS)
 
 UPDATE_PERSONS = f"""
 UPDATE person AS p
@@ -117,12 +122,12 @@ WHERE p.id = n.person_id
 
 CREATE_PERSONS = f"""
 INSERT INTO person (
-    personnummer, birth_date, {", ".join(_PERSON_FIELDS)}, post_id, post_order, changed_at,
+    personnummer, birth_date, {", ".join(_WRITTEN_FIELDS)}, post_id, post_order, changed_at,
     full_extract
 )
 SELECT
     n.personnummer, personnummer_birth_date(n.personnummer),
-    {", ".join(f"n.{name}" for name in _PERSON_FIELDS)}, n.post_id, $2::text, n.changed_at,
+    {", ".join(f"n.{name}" for name in _WRITTEN_FIELDS)}, n.post_id, $2::text, n.changed_at,
     $1::bigint
 FROM import_next AS n
 WHERE n.action = 'CREATE'

@@ -3,8 +3,14 @@
 The preview counts, and the export copies, the persons of ``SELECTED``: one FROM and
 WHERE, whose ten parameters are ``Criteria.parameters()``, so the count a caller is
 quoted and the rows the file holds are chosen by the same SQL. It reads
-``visible_person`` (the protection and samordningsnummer rules live in that view) joined
-to the registered address (folkbokföringsadress). Names and streets are never criteria.
+``visible_person`` alone (the protection and samordningsnummer rules live in that view):
+the registered address's (folkbokföringsadress) criteria — whether there is one, its
+municipality, postal code and folded postal town — are columns of the person's row,
+kept with the address by the importer (``resolvers.imports.registered``), so a count is
+one scan of one table. The file's rows need the address itself: ``SELECTED_WITH_ADDRESS``
+is the same FROM and WHERE with the address joined beside each person, on its key (at
+most one row a person, and no person without theirs left out), so it selects the same
+persons. Names and streets are never criteria.
 """
 
 from __future__ import annotations
@@ -20,21 +26,27 @@ from resolvers.domain.text import blank, unprintable
 # resolvers/domain/personnummer.py:gender_code reads it).
 GENDER = "CASE WHEN substr(p.personnummer, 11, 1)::int % 2 = 1 THEN 'M' ELSE 'F' END"
 
-# The persons a selection holds; $1..$10 as ``Criteria.parameters`` orders them.
-SELECTED = f"""
-FROM visible_person AS p
-JOIN address AS a ON a.person_id = p.id AND a.kind = 'F'
-WHERE ($1::date IS NULL OR p.birth_date >= $1::date)
+# Which persons a selection holds; $1..$10 as ``Criteria.parameters`` orders them. Only
+# persons with a registered address: the selections are for mailings.
+_WHERE = f"""
+WHERE p.has_registered_address
+  AND ($1::date IS NULL OR p.birth_date >= $1::date)
   AND ($2::date IS NULL OR p.birth_date <= $2::date)
   AND ($3::text IS NULL OR {GENDER} = $3::text)
-  AND ($4::text[] IS NULL OR a.county_code || a.municipality_code = ANY($4::text[]))
-  AND ($5::text IS NULL OR a.postal_code >= $5::text)
-  AND ($6::text IS NULL OR a.postal_code <= $6::text)
-  AND ($7::text IS NULL OR search_fold(a.postal_town) = search_fold($7::text))
+  AND ($4::text[] IS NULL OR p.registered_municipality = ANY($4::text[]))
+  AND ($5::text IS NULL OR p.registered_postal_code >= $5::text)
+  AND ($6::text IS NULL OR p.registered_postal_code <= $6::text)
+  AND ($7::text IS NULL OR p.registered_town_folded = search_fold($7::text))
   AND ($8::text[] IS NULL OR p.key_code = ANY($8::text[]))
   AND ($9::text[] IS NULL OR p.civil_status = ANY($9::text[]))
   AND p.status = ANY($10::text[])
 """
+# The persons a selection holds (p), counted, and logged by the export.
+SELECTED = f"FROM visible_person AS p{_WHERE}"
+# The same persons with their registered address (a) beside them, for the file's rows.
+SELECTED_WITH_ADDRESS = f"""
+FROM visible_person AS p
+LEFT JOIN address AS a ON a.person_id = p.id AND a.kind = 'F'{_WHERE}"""
 PARAMETERS = 10
 
 COUNT_SELECTED = f"SELECT count(*) {SELECTED}"

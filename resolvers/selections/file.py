@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from resolvers.selections import fields
-from resolvers.selections.criteria import SELECTED
+from resolvers.selections.criteria import SELECTED_WITH_ADDRESS
 
 BOM = "\ufeff".encode()  # so that a spreadsheet reads the file as UTF-8 (å, ä, ö)
 PROGRESS_SECONDS = 1.0  # how often a running export records the rows written
@@ -103,13 +103,17 @@ class Export(NamedTuple):
     suffix: str
 
 
+# The selected persons, each with their registered address, as the file lists them.
+IN_ORDER = f"{SELECTED_WITH_ADDRESS}\nORDER BY p.personnummer"
+
+
 def export_of(names: tuple[str, ...], file_format: str) -> Export:
     if file_format == "CSV":
-        query = f"SELECT {fields.csv_select(names)} {SELECTED} ORDER BY p.personnummer"
+        query = f"SELECT {fields.csv_select(names)} {IN_ORDER}"
         options = {"format": "csv", "header": True, "delimiter": ";"}
         return Export(query, options, BOM, 1, "csv")
     # One JSON text per line; as CSV with a quote and delimiter JSON never holds raw
     # (it escapes control characters), COPY writes each text as it is.
-    query = f"SELECT {fields.json_select(names)} {SELECTED} ORDER BY p.personnummer"
+    query = f"SELECT {fields.json_select(names)} {IN_ORDER}"
     options = {"format": "csv", "quote": "\x01", "delimiter": "\x02"}
     return Export(query, options, b"", 0, "ndjson")
